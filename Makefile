@@ -1,0 +1,68 @@
+# tonghu: `make demo` sets up and serves the demo; `make test` sets up and runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(TOOLS)/bin/uv
+VENDOR := tonghu/web/static/vendor
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help setup demo demo-data serve test test-sqlite test-postgres lint browser clean
+
+help:
+	@echo "make demo   安装依赖、建立内置 SQLite 数据库、载入演示区划和账号，并在 http://127.0.0.1:8000 提供服务"
+	@echo "make test   安装依赖并在 SQLite 和（若可连接）PostgreSQL 上运行全部测试"
+	@echo "make lint   ruff 与 mypy --strict 检查"
+
+$(UV):
+	@python=$$(scripts/find-python) && "$$python" -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q "uv==$(UV_VERSION)"
+
+$(BIN)/tonghu: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python "$$(scripts/find-python)"
+	@touch $@
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	@touch $@
+
+setup: $(BIN)/tonghu $(VENDOR)/.installed
+
+demo-data: setup
+	$(BIN)/tonghu migrate --no-input -v 0
+	$(BIN)/tonghu divisions load --demo
+	$(BIN)/tonghu demo accounts
+
+serve: setup
+	$(BIN)/tonghu serve 127.0.0.1:8000 --noreload
+
+demo: demo-data serve
+
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "浏览器测试需要 Debian 的 chromium：sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: setup browser test-sqlite test-postgres
+
+test-sqlite:
+	@echo "== 测试：SQLite =="
+	env -u DATABASE_URL $(BIN)/pytest -q
+
+test-postgres:
+	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "== 测试：PostgreSQL =="; DATABASE_URL=$(PG_URL) $(BIN)/pytest -q; \
+	else echo "== 未连接到 PostgreSQL（$(PG_URL)），跳过 PostgreSQL 测试 =="; fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy tonghu scripts
+
+clean:
+	rm -rf $(VENV) $(TOOLS) node_modules $(VENDOR)

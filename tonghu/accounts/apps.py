@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "tonghu.accounts"
+    verbose_name = "用户与角色"
+
+    def ready(self) -> None:
+        from tonghu.accounts import signals  # noqa: F401  (connects the login audit)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from tonghu.children import views
+
+app_name = "children"
+urlpatterns = [
+    path("", views.child_list, name="list"),
+    path("<str:child_id>/", views.child_detail, name="detail"),
+]

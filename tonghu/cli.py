@@ -1,0 +1,56 @@
+"""The ``tonghu`` command: Chinese-named subcommands that run the Django management commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    words: tuple[str, ...]
+    management_command: str
+    help: str
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(("migrate",), "migrate", "创建或升级数据库结构"),
+    Subcommand(("divisions", "load"), "divisions_load", "载入行政区划表（CSV）"),
+    Subcommand(("demo", "accounts"), "demo_accounts", "创建演示账号（每个角色一个），密码只显示一次"),
+    Subcommand(("token", "create"), "token_create", "为用户签发 API 令牌，令牌只显示一次"),
+    Subcommand(("serve",), "runserver", "启动网页服务（开发和演示用）"),
+    Subcommand(("check",), "check", "检查配置"),
+    Subcommand(("createsuperuser",), "createsuperuser", "创建系统管理员账号"),
+    Subcommand(("shell",), "shell", "打开 Django 交互环境"),
+)
+
+
+def usage() -> str:
+    lines = ["用法：tonghu <子命令> [参数]  （每个子命令加 --help 查看参数）", "", "子命令："]
+    lines += [f"  {' '.join(sub.words):<20} {sub.help}" for sub in SUBCOMMANDS]
+    return "\n".join(lines)
+
+
+def resolve(argv: list[str]) -> tuple[str, list[str]] | None:
+    """The management command and its arguments for ``argv``, or None if it names none."""
+    for sub in sorted(SUBCOMMANDS, key=lambda s: -len(s.words)):
+        if tuple(argv[: len(sub.words)]) == sub.words:
+            return sub.management_command, argv[len(sub.words) :]
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help", "help"}:
+        sys.stdout.write(usage() + "\n")
+        return
+    found = resolve(args)
+    if found is None:
+        sys.stderr.write(f"未知的子命令：{' '.join(args[:2])}\n\n{usage()}\n")
+        raise SystemExit(2)
+    command, rest = found
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tonghu.config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tonghu", command, *rest])

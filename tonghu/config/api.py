@@ -1,0 +1,22 @@
+"""The JSON API: session (browser) or bearer-token auth; OpenAPI at /api/openapi.json."""
+
+from ninja import NinjaAPI
+
+from tonghu.accounts.api import SessionAuth, TokenAuth
+from tonghu.accounts.api import router as accounts_router
+from tonghu.audit.api import router as audit_router
+from tonghu.children.api import router as children_router
+from tonghu.divisions.api import router as divisions_router
+
+api = NinjaAPI(
+    title="童护 API",
+    version="1",
+    description="童护的 JSON 接口。所有数据按用户的辖区和角色范围返回；范围外的对象与不存在的对象一样返回 404。",
+    auth=[SessionAuth(), TokenAuth()],
+    docs_url=None,  # the Swagger page loads from a CDN; the OpenAPI document is enough
+    urls_namespace="api",
+)
+api.add_router("/accounts", accounts_router)
+api.add_router("/divisions", divisions_router)
+api.add_router("/children", children_router)
+api.add_router("/audit", audit_router)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tonghu.config.api import api
+
+urlpatterns = [
+    path("", include("tonghu.web.urls")),
+    path("accounts/", include("tonghu.accounts.urls")),
+    path("divisions/", include("tonghu.divisions.urls")),
+    path("children/", include("tonghu.children.urls")),
+    path("audit/", include("tonghu.audit.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]

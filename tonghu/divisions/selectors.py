@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from tonghu.accounts.scope import access, scoped
+from tonghu.divisions.models import Division
+
+if TYPE_CHECKING:
+    from tonghu.accounts.models import User
+
+
+def divisions_for(*, user: User) -> QuerySet[Division]:
+    """The divisions of the user's jurisdiction (every role may see its own tree's names)."""
+    return scoped(Division.objects.all(), user=user, capability=None, field="code")
+
+
+def access_division(*, user: User, code: str) -> Division:
+    return access(divisions_for(user=user).select_related("parent"), code=code)
+
+
+def subdivisions(*, division: Division) -> QuerySet[Division]:
+    return division.children.order_by("code")

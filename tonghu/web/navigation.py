@@ -1,0 +1,28 @@
+"""The navigation of the web shell: each item names the share it needs; planned ones show greyed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tonghu.accounts.roles import Capability
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    capability: Capability | None
+    url_name: str | None  # None: the capability is planned and not yet in this version
+
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("首页", None, "web:home"),
+    NavItem("儿童台账", Capability.VIEW_CHILDREN, "children:list"),
+    NavItem("行政区划", None, "divisions:mine"),
+    NavItem("监测摸排", Capability.VIEW_CHILDREN, None),
+    NavItem("服务清单与转介", Capability.VIEW_REFERRALS, None),
+    NavItem("走访探视", Capability.VIEW_CHILDREN, None),
+    NavItem("强制报告", Capability.FILE_REPORTS, None),
+    NavItem("统计分析", Capability.VIEW_CHILDREN, None),
+    NavItem("审计日志", Capability.VIEW_AUDIT, "audit:search"),
+    NavItem("系统管理", Capability.MANAGE_SYSTEM, "admin:index"),
+)
