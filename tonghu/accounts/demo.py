@@ -47,7 +47,6 @@ def demo_accounts_create(*, reset_passwords: bool = False) -> list[tuple[DemoAcc
         user.division_id = account.division_code
         user.department = account.department
         user.organisation = account.organisation
-        user.is_staff = user.is_superuser = account.role == Role.SYSADMIN
         password = secrets.token_urlsafe(9)
         user.set_password(password)
         user.full_clean()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -41,6 +42,11 @@ class User(AbstractUser):
             raise ValidationError({"division": f"{self.get_role_display()}应属于{levels}区划"})
         if self.role == Role.DEPARTMENT_OFFICER and not self.department:
             raise ValidationError({"department": "部门工作人员必须指定所属部门"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The admin is for system administrators only, and only through their role.
+        self.is_staff = self.is_superuser = self.role == Role.SYSADMIN
+        super().save(*args, **kwargs)
 
     def can(self, capability: Capability) -> bool:
         return self.is_active and capability in ROLE_CAPABILITIES.get(Role(self.role), frozenset())

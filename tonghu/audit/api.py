@@ -29,6 +29,7 @@ class AuditOut(Schema):
     object_type: str
     object_ids: list[str]
     child_ids: list[str]
+    detail: str
     client_address: str | None
     channel: str
 
@@ -42,6 +43,7 @@ class AuditOut(Schema):
             object_type=entry.object_type,
             object_ids=list(entry.object_ids),
             child_ids=[child.child_id for child in entry.children.all()],
+            detail=entry.detail,
             client_address=entry.client_address,
             channel=entry.channel,
         )

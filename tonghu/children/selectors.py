@@ -21,7 +21,7 @@ def children_for(*, user: User) -> QuerySet[Child]:
         Child.objects.select_related("residence_division"),
         user=user,
         capability=Capability.VIEW_CHILDREN,
-        field="residence_division_id",
+        field="residence_division__code",
     )
 
 
@@ -36,7 +36,7 @@ def count_by_subdivision(*, user: User, division: Division) -> dict[str, int]:
         return {}
     rows = (
         children_for(user=user)
-        .filter(residence_division_id__startswith=division.prefix)
+        .filter(residence_division__code__startswith=division.prefix)
         .annotate(sub=Substr("residence_division_id", 1, sub_level.prefix_length))
         .values("sub")
         .annotate(n=Count("pk"))

@@ -1,0 +1,222 @@
+"""Every role × every endpoint × in/out of scope, through the one gate.
+
+A new URL or API operation fails ``test_every_endpoint_is_declared`` until it is added to
+ENDPOINTS with the roles that may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tonghu.accounts.roles import Role
+from tonghu.audit.models import Action
+from tonghu.audit.services import audit_record
+from tonghu.config.api import api
+from tonghu.conftest import World
+
+ALL_ROLES = frozenset(Role)
+SEE_CHILDREN = frozenset(
+    {Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.CITY_STAFF}
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str  # URL name, or "METHOD /api/path" as in the OpenAPI document
+    url: Callable[[World, Role, bool], str]  # (world, role, in_scope) -> URL
+    allowed: frozenset[Role]
+    kind: str  # "object": out of scope is 404; "list": out-of-scope rows are absent
+    marker: Callable[[World, Role, bool], str] | None = None  # text only in-scope pages show
+    api: bool = False
+
+
+def _child(world: World, role: Role, inside: bool) -> str:
+    return (world.child_in(role) if inside else world.child_out(role)).child_id
+
+
+def _division(world: World, role: Role, inside: bool) -> str:
+    return world.division_in(role) if inside else world.division_out(role)
+
+
+def _audit_marker(world: World, role: Role, inside: bool) -> str:
+    return f"MARK-{'IN' if inside else 'OUT'}"
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("web:home", lambda w, r, i: reverse("web:home"), ALL_ROLES, "list", _child),
+    Endpoint(
+        "children:list", lambda w, r, i: reverse("children:list"), SEE_CHILDREN, "list", _child
+    ),
+    Endpoint(
+        "children:detail",
+        lambda w, r, i: reverse("children:detail", args=[_child(w, r, i)]),
+        SEE_CHILDREN,
+        "object",
+    ),
+    Endpoint(
+        "divisions:mine", lambda w, r, i: reverse("divisions:mine"), ALL_ROLES, "redirect"
+    ),
+    Endpoint(
+        "divisions:detail",
+        lambda w, r, i: reverse("divisions:detail", args=[_division(w, r, i)]),
+        ALL_ROLES,
+        "object",
+    ),
+    Endpoint(
+        "audit:search",
+        lambda w, r, i: reverse("audit:search"),
+        frozenset({Role.AUDITOR}),
+        "list",
+        _audit_marker,
+    ),
+    Endpoint(
+        "admin:index", lambda w, r, i: reverse("admin:index"), frozenset({Role.SYSADMIN}), "admin"
+    ),
+    Endpoint(
+        "accounts:login", lambda w, r, i: reverse("accounts:login"), ALL_ROLES, "redirect"
+    ),
+    Endpoint(
+        "accounts:logout", lambda w, r, i: reverse("accounts:logout"), ALL_ROLES, "logout"
+    ),
+    Endpoint(
+        "GET /api/accounts/me", lambda w, r, i: "/api/accounts/me", ALL_ROLES, "list", api=True
+    ),
+    Endpoint(
+        "GET /api/divisions/{code}",
+        lambda w, r, i: f"/api/divisions/{_division(w, r, i)}",
+        ALL_ROLES,
+        "object",
+        api=True,
+    ),
+    Endpoint(
+        "GET /api/divisions/{code}/children",
+        lambda w, r, i: f"/api/divisions/{_division(w, r, i)}/children",
+        ALL_ROLES,
+        "object",
+        api=True,
+    ),
+    Endpoint(
+        "GET /api/children",
+        lambda w, r, i: "/api/children",
+        SEE_CHILDREN,
+        "list",
+        _child,
+        api=True,
+    ),
+    Endpoint(
+        "GET /api/children/{child_id}",
+        lambda w, r, i: f"/api/children/{_child(w, r, i)}",
+        SEE_CHILDREN,
+        "object",
+        api=True,
+    ),
+    Endpoint(
+        "GET /api/audit",
+        lambda w, r, i: "/api/audit",
+        frozenset({Role.AUDITOR}),
+        "list",
+        _audit_marker,
+        api=True,
+    ),
+    Endpoint("api:openapi-json", lambda w, r, i: "/api/openapi.json", ALL_ROLES, "public"),
+)
+BY_KEY = {endpoint.key: endpoint for endpoint in ENDPOINTS}
+
+
+def _named_routes(patterns: list[URLPattern | URLResolver], namespace: str = "") -> Iterator[str]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _named_routes(pattern.url_patterns, inner)
+        elif pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_every_endpoint_is_declared() -> None:
+    web_routes = {
+        name
+        for name in _named_routes(get_resolver().url_patterns)
+        # Admin pages all pass TonghuAdminSite.has_permission, checked through admin:index;
+        # API operations are declared below by their OpenAPI paths.
+        if not name.startswith("admin:") and not name.startswith("api:")
+    }
+    api_operations = {
+        f"{method.upper()} {path}"
+        for path, operations in api.get_openapi_schema()["paths"].items()
+        for method in operations
+    }
+    declared = set(BY_KEY)
+    undeclared = (web_routes | api_operations) - declared
+    assert not undeclared, f"endpoints missing from the scope matrix: {sorted(undeclared)}"
+
+
+def _seed_audit(world: World) -> None:
+    """One entry by a user inside the auditor's county and one by a user outside it."""
+    audit_record(actor=world.users[Role.COUNTY_STAFF], action=Action.VIEW, object_type="t",
+                 detail="MARK-IN")
+    outsider = world.users[Role.CITY_STAFF]
+    outsider.division_id = "410403000000"
+    outsider.role = Role.COUNTY_STAFF
+    outsider.save()
+    audit_record(actor=outsider, action=Action.VIEW, object_type="t", detail="MARK-OUT")
+
+
+CASES = [
+    pytest.param(endpoint, role, inside, id=f"{endpoint.key}|{role.value}|{'in' if inside else 'out'}")
+    for endpoint in ENDPOINTS
+    for role in Role
+    for inside in (True, False)
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role", "inside"), CASES)
+def test_scope_matrix(world: World, endpoint: Endpoint, role: Role, inside: bool) -> None:
+    if endpoint.marker is _audit_marker:
+        _seed_audit(world)
+    user = world.users[role]
+    client = Client()
+    client.force_login(user)
+    url = endpoint.url(world, role, inside)
+    if endpoint.kind == "logout":
+        assert client.post(url).status_code == 302
+        assert "_auth_user_id" not in client.session
+        return
+    response = client.get(url)
+    allowed = role in endpoint.allowed
+    if endpoint.kind in {"redirect", "public"}:
+        assert response.status_code == (302 if endpoint.kind == "redirect" else 200)
+        return
+    if endpoint.kind == "admin":
+        assert response.status_code == (200 if allowed else 302)
+        return
+    if not allowed:
+        assert response.status_code == (404 if endpoint.kind == "object" else 403)
+        return
+    if endpoint.kind == "object":
+        assert response.status_code == (200 if inside else 404)
+        return
+    assert response.status_code == 200
+    if endpoint.marker is not None and (endpoint.marker is not _child or role in SEE_CHILDREN):
+        text = response.content.decode()
+        assert endpoint.marker(world, role, True) in text
+        assert endpoint.marker(world, role, False) not in text
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.key)
+def test_anonymous_is_sent_to_login_or_refused(db: None, endpoint: Endpoint, world: World) -> None:
+    url = endpoint.url(world, Role.COUNTY_STAFF, True)
+    response = Client().get(url)
+    if endpoint.kind == "public" or endpoint.key == "accounts:login":
+        assert response.status_code == 200
+    elif endpoint.kind == "logout":
+        assert response.status_code == 405
+    elif endpoint.api:
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302
+        assert "/login/" in response["Location"]
