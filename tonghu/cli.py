@@ -6,6 +6,8 @@ import os
 import sys
 from dataclasses import dataclass
 
+from django.core.management import execute_from_command_line
+
 
 @dataclass(frozen=True)
 class Subcommand:
@@ -17,7 +19,9 @@ class Subcommand:
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(("migrate",), "migrate", "创建或升级数据库结构"),
     Subcommand(("divisions", "load"), "divisions_load", "载入行政区划表（CSV）"),
-    Subcommand(("demo", "accounts"), "demo_accounts", "创建演示账号（每个角色一个），密码只显示一次"),
+    Subcommand(
+        ("demo", "accounts"), "demo_accounts", "创建演示账号（每个角色一个），密码只显示一次"
+    ),
     Subcommand(("token", "create"), "token_create", "为用户签发 API 令牌，令牌只显示一次"),
     Subcommand(("serve",), "runserver", "启动网页服务（开发和演示用）"),
     Subcommand(("check",), "check", "检查配置"),
@@ -51,6 +55,4 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     command, rest = found
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tonghu.config.settings")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["tonghu", command, *rest])

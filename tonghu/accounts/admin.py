@@ -6,12 +6,20 @@ from tonghu.accounts.models import ApiToken, User
 
 @admin.register(User)
 class TonghuUserAdmin(UserAdmin):  # type: ignore[type-arg]
-    list_display = ("username", "last_name", "first_name", "role", "division", "department", "is_active")
+    list_display = (
+        "username",
+        "last_name",
+        "first_name",
+        "role",
+        "division",
+        "department",
+        "is_active",
+    )
     list_filter = ("role", "department", "is_active")
     search_fields = ("username", "division__code", "division__name")
     autocomplete_fields = ("division",)
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("岗位", {"fields": ("role", "division", "department", "organisation")}),
     )
     add_fieldsets = (

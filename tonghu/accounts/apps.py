@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与角色"
 
     def ready(self) -> None:
-        from tonghu.accounts import signals  # noqa: F401  (connects the login audit)
+        from tonghu.accounts import signals  # noqa: F401, PLC0415  (connects the login audit once apps are ready)

@@ -20,9 +20,7 @@ class User(AbstractUser):
     division = models.ForeignKey(
         Division, verbose_name="所属区划", on_delete=models.PROTECT, related_name="users"
     )
-    department = models.CharField(
-        "所属部门", max_length=24, choices=Department.choices, blank=True
-    )
+    department = models.CharField("所属部门", max_length=24, choices=Department.choices, blank=True)
     organisation = models.CharField(
         "所在单位", max_length=100, blank=True, help_text="强制报告责任人所在的学校、医院等"
     )

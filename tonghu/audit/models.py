@@ -30,10 +30,18 @@ def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
     raise ImmutableError("审计日志不可修改或删除。")
 
 
-class AuditQuerySet(models.QuerySet["AuditEntry"]):
+class _ImmutableQuerySet[M: models.Model](models.QuerySet[M]):
     update = _refuse
     delete = _refuse
     bulk_update = _refuse
+
+
+class AuditQuerySet(_ImmutableQuerySet["AuditEntry"]):
+    pass
+
+
+class AuditChildQuerySet(_ImmutableQuerySet["AuditChild"]):
+    pass
 
 
 class AuditEntry(models.Model):
@@ -80,8 +88,11 @@ class AuditChild(models.Model):
     entry = models.ForeignKey(AuditEntry, on_delete=models.PROTECT, related_name="children")
     child_id = models.CharField("儿童编号", max_length=32, db_index=True)
 
-    objects = AuditQuerySet.as_manager()  # type: ignore[assignment]
+    objects = AuditChildQuerySet.as_manager()
 
     class Meta:
         verbose_name = "审计涉及儿童"
         verbose_name_plural = "审计涉及儿童"
+
+    def __str__(self) -> str:
+        return self.child_id

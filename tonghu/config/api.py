@@ -11,7 +11,10 @@ from tonghu.divisions.api import router as divisions_router
 api = NinjaAPI(
     title="童护 API",
     version="1",
-    description="童护的 JSON 接口。所有数据按用户的辖区和角色范围返回；范围外的对象与不存在的对象一样返回 404。",
+    description=(
+        "童护的 JSON 接口。所有数据按用户的辖区和角色范围返回；"
+        "范围外的对象与不存在的对象一样返回 404。"
+    ),
     auth=[SessionAuth(), TokenAuth()],
     docs_url=None,  # the Swagger page loads from a CDN; the OpenAPI document is enough
     urls_namespace="api",

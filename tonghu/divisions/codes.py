@@ -1,4 +1,4 @@
-"""Statistical division codes (统计用区划代码): pure functions, no Django, shared with the batch side.
+"""Statistical division codes (统计用区划代码): pure functions shared with the batch side.
 
 A code has 12 digits: province 2 + city 2 + county 2 + town 3 + village 3. A division's
 subtree is every code that starts with its *prefix* (the digits its level fixes).

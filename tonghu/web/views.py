@@ -12,7 +12,7 @@ from tonghu.divisions.views import division_context
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role's start page: its jurisdiction, and the children in it where the role may see them."""
+    """Each role's start page: its jurisdiction, and its children where the role may see them."""
     user = acting_user(request)
     context = division_context(user=user, code=user.division_id)
     if user.can(Capability.VIEW_CHILDREN):

@@ -99,7 +99,9 @@ def test_pages_carry_security_headers(world: World) -> None:
         (Role.CITY_STAFF, "410402000000", "市级民政工作人员应属于地级区划"),
     ],
 )
-def test_a_role_must_sit_at_its_level(world: World, role: Role, division: str, message: str) -> None:
+def test_a_role_must_sit_at_its_level(
+    world: World, role: Role, division: str, message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         make_user("misplaced", role, division)
 
@@ -143,7 +145,9 @@ def test_api_token_authenticates_and_only_its_hash_is_stored(world: World) -> No
     assert refused.status_code == 401
 
 
-def test_token_command_prints_a_working_token(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_command_prints_a_working_token(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
     call_command("token_create", "u_auditor")
     plain = capsys.readouterr().out.strip()
     response = Client().get("/api/accounts/me", headers={"authorization": f"Bearer {plain}"})
@@ -158,9 +162,12 @@ def test_demo_accounts_one_per_role_with_passwords_shown_once() -> None:
     assert all(password for _, password in first)
     account, password = first[0]
     assert password is not None
-    assert Client().post(
-        reverse("accounts:login"), {"username": account.username, "password": password}
-    ).status_code == 302
+    assert (
+        Client()
+        .post(reverse("accounts:login"), {"username": account.username, "password": password})
+        .status_code
+        == 302
+    )
     second = demo_accounts_create()
     assert all(password is None for _, password in second)
     assert User.objects.count() == len(DEMO_ACCOUNTS)

@@ -20,9 +20,7 @@ from tonghu.config.api import api
 from tonghu.conftest import World
 
 ALL_ROLES = frozenset(Role)
-SEE_CHILDREN = frozenset(
-    {Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.CITY_STAFF}
-)
+SEE_CHILDREN = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.CITY_STAFF})
 
 
 @dataclass(frozen=True)
@@ -58,9 +56,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         SEE_CHILDREN,
         "object",
     ),
-    Endpoint(
-        "divisions:mine", lambda w, r, i: reverse("divisions:mine"), ALL_ROLES, "redirect"
-    ),
+    Endpoint("divisions:mine", lambda w, r, i: reverse("divisions:mine"), ALL_ROLES, "redirect"),
     Endpoint(
         "divisions:detail",
         lambda w, r, i: reverse("divisions:detail", args=[_division(w, r, i)]),
@@ -77,12 +73,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "admin:index", lambda w, r, i: reverse("admin:index"), frozenset({Role.SYSADMIN}), "admin"
     ),
-    Endpoint(
-        "accounts:login", lambda w, r, i: reverse("accounts:login"), ALL_ROLES, "redirect"
-    ),
-    Endpoint(
-        "accounts:logout", lambda w, r, i: reverse("accounts:logout"), ALL_ROLES, "logout"
-    ),
+    Endpoint("accounts:login", lambda w, r, i: reverse("accounts:login"), ALL_ROLES, "redirect"),
+    Endpoint("accounts:logout", lambda w, r, i: reverse("accounts:logout"), ALL_ROLES, "logout"),
     Endpoint(
         "GET /api/accounts/me", lambda w, r, i: "/api/accounts/me", ALL_ROLES, "list", api=True
     ),
@@ -157,8 +149,9 @@ def test_every_endpoint_is_declared() -> None:
 
 def _seed_audit(world: World) -> None:
     """One entry by a user inside the auditor's county and one by a user outside it."""
-    audit_record(actor=world.users[Role.COUNTY_STAFF], action=Action.VIEW, object_type="t",
-                 detail="MARK-IN")
+    audit_record(
+        actor=world.users[Role.COUNTY_STAFF], action=Action.VIEW, object_type="t", detail="MARK-IN"
+    )
     outsider = world.users[Role.CITY_STAFF]
     outsider.division_id = "410403000000"
     outsider.role = Role.COUNTY_STAFF
@@ -167,7 +160,9 @@ def _seed_audit(world: World) -> None:
 
 
 CASES = [
-    pytest.param(endpoint, role, inside, id=f"{endpoint.key}|{role.value}|{'in' if inside else 'out'}")
+    pytest.param(
+        endpoint, role, inside, id=f"{endpoint.key}|{role.value}|{'in' if inside else 'out'}"
+    )
     for endpoint in ENDPOINTS
     for role in Role
     for inside in (True, False)

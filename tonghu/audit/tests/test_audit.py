@@ -48,8 +48,11 @@ def test_listing_children_records_exactly_the_children_shown(world: World) -> No
     _client(world, Role.COUNTY_STAFF).get(reverse("children:list"), {"name": "测试"})
     entry = AuditEntry.objects.get(action=Action.SEARCH)
     shown = {c.child_id for c in entry.children.all()}
-    expected = {c.child_id for c in world.children_by_home.values()
-                if c.residence_division_id.startswith("410402")}
+    expected = {
+        c.child_id
+        for c in world.children_by_home.values()
+        if c.residence_division_id.startswith("410402")
+    }
     assert shown == expected
     assert entry.detail == "按姓名查询"
 
@@ -61,8 +64,12 @@ def test_api_access_is_audited_with_the_api_channel(world: World) -> None:
 
 
 def test_entries_cannot_be_changed_or_deleted_through_the_app(world: World) -> None:
-    entry = audit_record(actor=world.users[Role.COUNTY_STAFF], action=Action.EXPORT,
-                         object_type="child", child_ids=["C000001"])
+    entry = audit_record(
+        actor=world.users[Role.COUNTY_STAFF],
+        action=Action.EXPORT,
+        object_type="child",
+        child_ids=["C000001"],
+    )
     entry.detail = "篡改"
     with pytest.raises(ImmutableError):
         entry.save()
@@ -78,8 +85,9 @@ def test_entries_cannot_be_changed_or_deleted_through_the_app(world: World) -> N
 
 
 def test_the_database_itself_refuses_updates(world: World) -> None:
-    entry = audit_record(actor=world.users[Role.COUNTY_STAFF], action=Action.EXPORT,
-                         object_type="child")
+    entry = audit_record(
+        actor=world.users[Role.COUNTY_STAFF], action=Action.EXPORT, object_type="child"
+    )
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditentry SET detail = 'x' WHERE id = %s", [entry.pk])
     if connection.vendor == "postgresql":
@@ -100,10 +108,12 @@ def test_auditor_searches_by_user_child_action_and_time(world: World) -> None:
         return [(e.actor_username, e.action) for e in entries if e.object_type == "child"]
 
     assert found(username="u_child_director") == [
-        ("u_child_director", "export"), ("u_child_director", "view")
+        ("u_child_director", "export"),
+        ("u_child_director", "view"),
     ]
     assert sorted(found(child_id="C000001")) == [
-        ("u_child_director", "export"), ("u_county_staff", "view")
+        ("u_child_director", "export"),
+        ("u_county_staff", "view"),
     ]
     assert found(action="export") == [("u_child_director", "export")]
     later = timezone.now() + dt.timedelta(minutes=1)
@@ -112,8 +122,13 @@ def test_auditor_searches_by_user_child_action_and_time(world: World) -> None:
 
 
 def test_auditor_page_filters_by_form(world: World) -> None:
-    audit_record(actor=world.users[Role.COUNTY_STAFF], action=Action.EXPORT,
-                 object_type="child", child_ids=["C000009"], detail="导出花名册")
+    audit_record(
+        actor=world.users[Role.COUNTY_STAFF],
+        action=Action.EXPORT,
+        object_type="child",
+        child_ids=["C000009"],
+        detail="导出花名册",
+    )
     page = _client(world, Role.AUDITOR).get(reverse("audit:search"), {"child_id": "C000009"})
     text = page.content.decode()
     assert "导出花名册" in text

@@ -14,7 +14,9 @@ from tonghu.config.env import (
 )
 
 
-@pytest.mark.parametrize(("raw", "value"), [("1", True), ("TRUE", True), ("off", False), ("", False)])
+@pytest.mark.parametrize(
+    ("raw", "value"), [("1", True), ("TRUE", True), ("off", False), ("", False)]
+)
 def test_env_bool_reads_the_usual_spellings(
     monkeypatch: pytest.MonkeyPatch, raw: str, value: bool
 ) -> None:
@@ -73,7 +75,9 @@ def test_database_url_refuses_what_tonghu_does_not_support_without_echoing_it(
     assert url not in str(refused.value), "a connection string may hold a password"
 
 
-def test_secret_key_is_created_once_and_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_secret_key_is_created_once_and_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("TONGHU_SECRET_KEY", raising=False)
     key_file = tmp_path / "var" / "secret_key"
     first = secret_key_from_env(key_file=key_file)

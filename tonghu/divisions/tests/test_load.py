@@ -141,7 +141,14 @@ def test_the_shipped_national_list_and_demo_county_load() -> None:
     assert Division.objects.get(code="410402000000").name == "新华区"
     assert Division.objects.get(name="平顶山市").code == "410400000000"
     tianjin_central = Division.objects.filter(code__startswith="1201", central_urban=True)
-    assert {d.name for d in tianjin_central} == {"和平区", "河东区", "河西区", "南开区", "河北区", "红桥区"}
+    assert {d.name for d in tianjin_central} == {
+        "和平区",
+        "河东区",
+        "河西区",
+        "南开区",
+        "河北区",
+        "红桥区",
+    }
     assert Division.objects.filter(parent_id="410402000000", level=Level.TOWN).count() == 4
     assert NATIONAL_FILE.exists()
     assert DEMO_COUNTY_FILE.exists()

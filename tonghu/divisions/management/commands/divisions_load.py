@@ -24,7 +24,9 @@ class Command(BaseCommand):
             help="区划 CSV 文件；不给出时载入内置的全国县级区划表",
         )
         parser.add_argument(
-            "--demo", action="store_true", help="同时载入演示县（平顶山市新华区，乡镇和村的名称为虚构）"
+            "--demo",
+            action="store_true",
+            help="同时载入演示县（平顶山市新华区，乡镇和村的名称为虚构）",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,9 +37,13 @@ class Command(BaseCommand):
             try:
                 result = divisions_load(path=path)
             except DivisionFileError as exc:
-                lines = "\n".join(f"  - {problem}" for problem in exc.problems)
-                message = f"{path.name} 未载入（共 {len(exc.problems)} 处错误，未写入任何数据）：\n{lines}"
-                raise CommandError(message) from None
+                raise CommandError(_refusal(path, exc.problems)) from None
             self.stdout.write(
-                f"{path.name}：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}"
+                f"{path.name}：新增 {result.created}，"
+                f"更新 {result.updated}，未变 {result.unchanged}"
             )
+
+
+def _refusal(path: Path, problems: list[str]) -> str:
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return f"{path.name} 未载入（共 {len(problems)} 处错误，未写入任何数据）：\n{lines}"
