@@ -70,7 +70,15 @@ GUARDIANSHIP_TYPES = (
     "机构监护",
     "无人监护",
 )
-CIVIL_CATEGORIES = ("低保", "低保边缘", "特困", "孤儿", "事实无人抚养", "艾滋病病毒感染", "临时救助")
+CIVIL_CATEGORIES = (
+    "低保",
+    "低保边缘",
+    "特困",
+    "孤儿",
+    "事实无人抚养",
+    "艾滋病病毒感染",
+    "临时救助",
+)
 
 
 def _c(header: str, field: str, kind: Kind = Kind.TEXT, *aliases: str) -> Column:
