@@ -1,0 +1,168 @@
+"""Feed intake, the batch side's first half: read → normalise → places → outcome → files.
+
+``ingest`` takes feed files (one upload, or a round's whole folder), the division table and
+the record and reject files the round already holds, and writes two Parquet files:
+``records.parquet`` (accepted rows: raw content, normalised values, warnings) and
+``rejects.parquet`` (rejected rows: raw content and reason codes). It never imports Django.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from tonghu.pipeline.duck import Connection, connect, quote, run
+from tonghu.pipeline.normalise import install_macros, normalise_block
+from tonghu.pipeline.outcome import judge
+from tonghu.pipeline.places import resolve_places
+from tonghu.pipeline.read import FeedFile, SkippedFile, read_files
+
+RECORDS_FILE = "records.parquet"
+REJECTS_FILE = "rejects.parquet"
+
+
+class NothingToIngestError(Exception):
+    """None of the files had a readable sheet or table; ``skipped`` says why for each."""
+
+    def __init__(self, skipped: list[SkippedFile]) -> None:
+        super().__init__("; ".join(f"{item.name}: {item.reason}" for item in skipped))
+        self.skipped = skipped
+
+
+@dataclass
+class PartCount:
+    """What became of the rows of one file (and sheet)."""
+
+    source: str
+    file: str
+    sheet: str
+    read: int = 0
+    accepted: int = 0
+    repeated: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rejected_rows(self) -> int:
+        return self.rejected.total()
+
+
+@dataclass
+class IngestResult:
+    records: Path
+    rejects: Path
+    parts: list[PartCount]
+    skipped: list[SkippedFile]
+
+    @property
+    def accepted(self) -> int:
+        return sum(part.accepted for part in self.parts)
+
+    @property
+    def rejected(self) -> int:
+        return sum(part.rejected_rows for part in self.parts)
+
+    @property
+    def read(self) -> int:
+        return sum(part.read for part in self.parts)
+
+
+def ingest(
+    files: Sequence[FeedFile],
+    *,
+    divisions: pa.Table,
+    out_dir: Path,
+    prior_records: Sequence[Path] = (),
+    prior_rejects: Sequence[Path] = (),
+    memory_limit: str = "2GB",
+) -> IngestResult:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tonghu-ingest-") as work:
+        con = connect(memory_limit=memory_limit, temp_dir=Path(work))
+        try:
+            return _ingest(
+                con,
+                files,
+                divisions=divisions,
+                out_dir=out_dir,
+                work_dir=Path(work),
+                prior_records=prior_records,
+                prior_rejects=prior_rejects,
+            )
+        finally:
+            con.close()
+
+
+def _ingest(
+    con: Connection,
+    files: Sequence[FeedFile],
+    *,
+    divisions: pa.Table,
+    out_dir: Path,
+    work_dir: Path,
+    prior_records: Sequence[Path],
+    prior_rejects: Sequence[Path],
+) -> IngestResult:
+    install_macros(con)
+    read = read_files(con, list(files), work_dir=work_dir)
+    views = []
+    for block in read.blocks:
+        view = f"normalised_{block.order}"
+        normalise_block(con, block, view=view)
+        views.append(f"SELECT * FROM {view}")
+    if not views:
+        raise NothingToIngestError(read.skipped)
+    run(con, "CREATE OR REPLACE TEMP TABLE feed_rows AS " + " UNION ALL BY NAME ".join(views))
+    resolve_places(con, divisions=divisions)
+    file_orders: dict[str, int] = {}
+    for block in read.blocks:
+        file_orders.setdefault(block.file, block.order)
+    judge(
+        con,
+        unreadable=read.unreadable,
+        file_orders=file_orders,
+        prior_records=prior_records,
+        prior_rejects=prior_rejects,
+    )
+    records, rejects = out_dir / RECORDS_FILE, out_dir / REJECTS_FILE
+    run(con, f"COPY accepted TO {quote(str(records))} (FORMAT parquet, COMPRESSION zstd)")
+    run(con, f"COPY rejected TO {quote(str(rejects))} (FORMAT parquet, COMPRESSION zstd)")
+    parts = _count(con)
+    return IngestResult(records=records, rejects=rejects, parts=parts, skipped=read.skipped)
+
+
+_COUNTS = {
+    "read": "SELECT source, file, sheet, count(*) FROM judged GROUP BY ALL",
+    "unreadable": "SELECT source, file, sheet, count(*) FROM unreadable_rows GROUP BY ALL",
+    "accepted": "SELECT source, file, sheet, count(*) FROM accepted GROUP BY ALL",
+    "rejected_rows": "SELECT source, file, sheet, count(*) FROM rejected GROUP BY ALL",
+    "reasons": """SELECT source, file, sheet, reason, count(*)
+        FROM (SELECT source, file, sheet, unnest(reasons) AS reason FROM rejected)
+        GROUP BY ALL""",
+    "warnings": """SELECT source, file, sheet, w.code, count(*)
+        FROM (SELECT source, file, sheet, unnest(warnings) AS w FROM accepted)
+        GROUP BY ALL""",
+}
+
+
+def _count(con: Connection) -> list[PartCount]:
+    """Per file and sheet: rows read, accepted, repeated, rejected by reason, warnings by code."""
+    parts: dict[tuple[str, str, str], PartCount] = {}
+    found = {name: run(con, sql).fetchall() for name, sql in _COUNTS.items()}
+    for source, file, sheet, rows in found["read"] + found["unreadable"]:
+        parts.setdefault((source, file, sheet), PartCount(source, file, sheet)).read += rows
+    for source, file, sheet, rows in found["accepted"]:
+        parts[source, file, sheet].accepted = rows
+    for source, file, sheet, reason, rows in found["reasons"]:
+        parts[source, file, sheet].rejected[reason] = rows
+    for source, file, sheet, code, rows in found["warnings"]:
+        parts[source, file, sheet].warnings[code] = rows
+    rejected_rows = {(s, f, sh): n for s, f, sh, n in found["rejected_rows"]}
+    for key, part in parts.items():
+        part.repeated = part.read - part.accepted - rejected_rows.get(key, 0)
+    return sorted(parts.values(), key=lambda part: (part.file, part.sheet))

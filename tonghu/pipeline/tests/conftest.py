@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from tonghu.pipeline.duck import Connection, connect
+from tonghu.pipeline.normalise import install_macros
+
+DATA = Path(__file__).resolve().parents[2] / "divisions" / "data"
+
+
+@pytest.fixture(scope="module")
+def con() -> Iterator[Connection]:
+    """One connection per module: the macros hold no state between values."""
+    connection = connect()
+    install_macros(connection)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def divisions() -> pa.Table:
+    """The shipped national county list plus the demo county's towns and villages."""
+    types = {"code": pa.string(), "parent_code": pa.string()}
+    options = pacsv.ConvertOptions(column_types=types)
+    return pa.concat_tables(
+        pacsv.read_csv(DATA / name, convert_options=options)
+        for name in ("gbt2260_counties.csv", "demo_county.csv")
+    )
