@@ -73,7 +73,8 @@ CREATE OR REPLACE MACRO id_valid(n) AS coalesce(
 CREATE OR REPLACE MACRO id_birth(n) AS CASE
     WHEN id_valid(n) THEN ymd(n[7:10], n[11:12], n[13:14]) END;
 CREATE OR REPLACE MACRO id_sex(n) AS CASE
-    WHEN id_valid(n) THEN CASE WHEN TRY_CAST(n[17:17] AS INTEGER) % 2 = 1 THEN '男' ELSE '女' END END;
+    WHEN id_valid(n) AND TRY_CAST(n[17:17] AS INTEGER) % 2 = 1 THEN '男'
+    WHEN id_valid(n) THEN '女' END;
 CREATE OR REPLACE MACRO warn(cond, field, code) AS CASE
     WHEN cond THEN {'field': field, 'code': code} END;
 """

@@ -16,8 +16,8 @@ import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -197,16 +197,15 @@ def _read_csv(con: Connection, feed: FeedFile, result: ReadResult, *, work_dir: 
     if mapping is None:
         raise FeedError(f"表头与数据来源 {feed.source.name} 的列不符（缺少编号列或姓名列）")
     order = len(result.blocks)
-    names = [f"c{index}" for index in range(len(header))]
     rejects = f"rejects_{order}"
-    table = _scan_csv(con, path, names, rejects)
+    table = _scan_csv(con, path, len(header), rejects)
     bad = run(
         con, f"SELECT DISTINCT line - 1 AS row, csv_line FROM {rejects} ORDER BY row"
     ).fetchall()
     rows = _data_row_numbers(table.num_rows, [int(row) for row, _ in bad])
     for row, line in bad:
         result.unreadable.append(
-            Unreadable(feed.source.name, feed.path.name, "", int(row), str(line))
+            Unreadable(feed.source.name, feed.path.name, "", int(row), str(line).strip("\r\n"))
         )
     _register_block(
         con,
@@ -219,27 +218,25 @@ def _read_csv(con: Connection, feed: FeedFile, result: ReadResult, *, work_dir: 
     )
 
 
-def _scan_csv(con: Connection, path: Path, names: list[str], rejects: str) -> pa.Table:
-    """All rows as text; short rows are padded, rows DuckDB cannot parse go to ``rejects``."""
-    options = f"""header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
-        names = $2, null_padding = true, ignore_errors = true, store_rejects = true,
-        rejects_table = {quote(rejects)}, rejects_scan = {quote(rejects + "_scan")}"""
+def _scan_csv(con: Connection, path: Path, width: int, rejects: str) -> pa.Table:
+    """All rows as text columns c0..cN; a row DuckDB cannot parse (an unterminated quote,
+    more cells than the header) goes to ``rejects`` with its line, short rows are padded."""
+    columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width)) + "}"
+    options = f"""auto_detect = false, header = true, columns = {columns}, delim = ',',
+        quote = '"', escape = '"', null_padding = true, ignore_errors = true,
+        store_rejects = true, rejects_table = {quote(rejects)},
+        rejects_scan = {quote(rejects + "_scan")}"""
+    sql = f"SELECT * FROM read_csv($1, {options})"
+    table: pa.Table
     try:
-        return _positional(
-            con.sql(f"SELECT * FROM read_csv($1, {options})", params=[str(path), names])
-        )
+        table = con.sql(sql, params=[str(path)]).to_arrow_table()
     except duckdb.Error as exc:
         # Padding short rows and quoted line breaks together need the single-threaded reader.
         if "parallel=false" not in str(exc):
             raise FeedError(f"CSV 文件无法解析（{str(exc).splitlines()[0]}）") from None
-    sql = f"SELECT * FROM read_csv($1, {options}, parallel = false)"
-    return _positional(con.sql(sql, params=[str(path), names]))
-
-
-def _positional(relation: duckdb.DuckDBPyRelation) -> pa.Table:
-    """Columns renamed c0..cN by position; cells beyond the header's width are kept too."""
-    table: pa.Table = relation.to_arrow_table()
-    return table.rename_columns([f"c{index}" for index in range(table.num_columns)])
+        sql = f"SELECT * FROM read_csv($1, {options}, parallel = false)"
+        table = con.sql(sql, params=[str(path)]).to_arrow_table()
+    return table
 
 
 def _data_row_numbers(good: int, bad_rows: list[int]) -> pa.Int64Array:
