@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tonghu.accounts.models import User
 from tonghu.accounts.roles import Department, Role
 from tonghu.children.models import Child
 from tonghu.divisions.models import Division
+from tonghu.feeds.models import FeedImport
+from tonghu.feeds.services import feed_import
+from tonghu.rounds.models import Round
 
 TREE = (
     # code, name, level, parent
@@ -56,10 +62,35 @@ CHILD_HOMES = {
 }
 
 
+EDU_CSV = "学籍号,姓名,出生日期,学籍状态\nG1,测试学生,2015-03-02,在读\nG2,,2015-03-02,在读\n"
+
+
+def edu_upload(name: str = "edu_migrant.csv", content: str = EDU_CSV) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content.encode("utf-8"), content_type="text/csv")
+
+
 @dataclass
 class World:
     users: dict[Role, User] = field(default_factory=dict)
     children_by_home: dict[str, Child] = field(default_factory=dict)
+    rounds: dict[str, Round] = field(default_factory=dict)  # by county code
+    imports: dict[str, FeedImport] = field(default_factory=dict)
+
+    def round_for(self, role: Role, *, inside: bool) -> Round:
+        """The round of the role's county (inside) or of the neighbouring county."""
+        return self.rounds["410402000000" if inside else "410403000000"]
+
+    def import_for(self, role: Role, *, inside: bool) -> FeedImport:
+        """An education feed imported into ``round_for`` (made on first use: it writes files)."""
+        round_ = self.round_for(role, inside=inside)
+        county = round_.county_id
+        if county not in self.imports:
+            uploader = make_user(f"u_upload_{county}", Role.COUNTY_STAFF, county)
+            outcome = feed_import(
+                round_=round_, upload=edu_upload(), source_name="", acting_user=uploader
+            )
+            self.imports[county] = outcome.feed_import
+        return self.imports[county]
 
     def child_in(self, role: Role) -> Child:
         return self.children_by_home[CHILD_HOMES[ROLE_PLACES[role][0]]]
@@ -105,4 +136,12 @@ def world(db: None) -> World:
             birth_date=dt.date(2015, 1, number),
             residence_division_id=village,
         )
+    for county in ("410402000000", "410403000000"):
+        built.rounds[county] = Round.objects.create(county_id=county, as_of=dt.date(2025, 6, 30))
     return built
+
+
+@pytest.fixture(autouse=True)
+def _feed_store(settings: Any, tmp_path: Path) -> None:
+    """Every test keeps its feed files in its own temporary folder."""
+    settings.FEED_STORE_DIR = tmp_path / "feeds"

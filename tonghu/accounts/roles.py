@@ -50,14 +50,25 @@ class Capability(StrEnum):
     MANAGE_SYSTEM = "manage_system"
     FILE_REPORTS = "file_reports"
     VIEW_REFERRALS = "view_referrals"
+    UPLOAD_FEEDS = "upload_feeds"
+    MANAGE_ROUNDS = "manage_rounds"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHILD_DIRECTOR: frozenset({Capability.VIEW_CHILDREN, Capability.FILE_REPORTS}),
     Role.SUPERVISOR: frozenset({Capability.VIEW_CHILDREN, Capability.FILE_REPORTS}),
-    Role.COUNTY_STAFF: frozenset({Capability.VIEW_CHILDREN, Capability.FILE_REPORTS}),
+    Role.COUNTY_STAFF: frozenset(
+        {
+            Capability.VIEW_CHILDREN,
+            Capability.FILE_REPORTS,
+            Capability.UPLOAD_FEEDS,
+            Capability.MANAGE_ROUNDS,
+        }
+    ),
     Role.CITY_STAFF: frozenset({Capability.VIEW_CHILDREN}),
-    Role.DEPARTMENT_OFFICER: frozenset({Capability.VIEW_REFERRALS, Capability.FILE_REPORTS}),
+    Role.DEPARTMENT_OFFICER: frozenset(
+        {Capability.VIEW_REFERRALS, Capability.FILE_REPORTS, Capability.UPLOAD_FEEDS}
+    ),
     Role.REPORTER: frozenset({Capability.FILE_REPORTS}),
     Role.SYSADMIN: frozenset({Capability.MANAGE_SYSTEM}),
     Role.AUDITOR: frozenset({Capability.VIEW_AUDIT}),

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "tonghu.accounts",
     "tonghu.audit",
     "tonghu.children",
+    "tonghu.rounds",
+    "tonghu.feeds",
     "tonghu.web",
 ]
 
@@ -116,6 +118,14 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# Feed files: accepted and rejected rows of each import live as Parquet under this folder.
+FEED_STORE_DIR = env_path("TONGHU_FEED_DIR", default=VAR_DIR / "feeds")
+UPLOAD_MAX_BYTES = env_int("TONGHU_UPLOAD_MAX_MB", default=200, minimum=1) * 1024 * 1024
+XLSX_MAX_UNPACKED_BYTES = (
+    env_int("TONGHU_XLSX_MAX_UNPACKED_MB", default=1024, minimum=1) * 1024 * 1024
+)
+XLSX_MAX_RATIO = 200  # an XLSX member packed tighter than this is treated as a zip bomb
 
 SESSION_COOKIE_AGE = env_int("TONGHU_SESSION_MINUTES", default=30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True

@@ -9,6 +9,8 @@ urlpatterns = [
     path("divisions/", include("tonghu.divisions.urls")),
     path("children/", include("tonghu.children.urls")),
     path("audit/", include("tonghu.audit.urls")),
+    path("rounds/", include("tonghu.rounds.urls")),
+    path("feeds/", include("tonghu.feeds.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from django.db.models import QuerySet
 
 from tonghu.accounts.scope import access, scoped
@@ -22,3 +23,13 @@ def access_division(*, user: User, code: str) -> Division:
 
 def subdivisions(*, division: Division) -> QuerySet[Division]:
     return division.children.order_by("code")
+
+
+def division_table() -> pa.Table:
+    """The whole division table (reference data, not scoped) for the batch pipeline."""
+    names = ("code", "name", "level", "parent_code")
+    rows = Division.objects.values_list("code", "name", "level", "parent_id")
+    return pa.Table.from_pylist(
+        [dict(zip(names, row, strict=True)) for row in rows],
+        schema=pa.schema([(name, pa.string()) for name in names]),
+    )

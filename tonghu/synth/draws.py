@@ -45,7 +45,7 @@ class Sampler[T]:
 class Dice:
     """Single random decisions on one seeded stream."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         self.rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
 
     def chance(self, probability: float) -> bool:

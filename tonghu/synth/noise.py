@@ -97,6 +97,16 @@ def full_width(text: str) -> str:
     )
 
 
+# (cumulative chance, noise kind to log or "", how the number is written)
+PHONE_FORMATS: tuple[tuple[float, str, Callable[[str], str]], ...] = (
+    (0.12, "", lambda p: "+86 " + p),
+    (0.16, "", lambda p: "+86" + p),
+    (0.24, "", lambda p: f"{p[:3]}-{p[3:7]}-{p[7:]}"),
+    (0.30, "", lambda p: f"{p[:3]} {p[3:7]} {p[7:]}"),
+    (0.31, "phone_full_width", full_width),
+)
+
+
 def excel_serial(day: date) -> int:
     return (day - EXCEL_EPOCH).days
 
@@ -122,7 +132,13 @@ class Noiser:
         }
 
     def render(
-        self, source: Source, record: Record, columns: tuple[Column, ...], style: FileStyle, *, light: bool
+        self,
+        source: Source,
+        record: Record,
+        columns: tuple[Column, ...],
+        style: FileStyle,
+        *,
+        light: bool,
     ) -> tuple[list[Cell], NoiseLog]:
         """Cells for ``columns`` of ``record``; ``light`` keeps values recoverable exactly."""
         log: NoiseLog = []
@@ -135,20 +151,28 @@ class Noiser:
         return cells, log
 
     # Renderers ----------------------------------------------------------------------------
-    def _key(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _key(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         text = "" if value is None else str(value)
         if self._source == "disability_cert" and text[17:18] == "X" and self.dice.chance(0.3):
             log.append((column.name, "id_lower_x"))
             return text[:17] + "x" + text[18:]
         return text
 
-    def _name(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _name(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         return self._any_name(column, value, light, log, rate=1.0)
 
-    def _person(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _person(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         return self._any_name(column, value, light, log, rate=0.6)
 
-    def _any_name(self, column: Column, value: Value, light: bool, log: NoiseLog, *, rate: float) -> Cell:
+    def _any_name(
+        self, column: Column, value: Value, light: bool, log: NoiseLog, *, rate: float
+    ) -> Cell:
         if not isinstance(value, str) or not value:
             return ""
         rng = self.dice.rng
@@ -177,7 +201,9 @@ class Noiser:
         log.append((column.name, kind))
         return changed
 
-    def _id(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _id(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         if not isinstance(value, str) or not value:
             return ""
         rng = self.dice.rng
@@ -201,16 +227,18 @@ class Noiser:
             number = full_width(number)
         return number
 
-    def _date(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _date(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         rng = self.dice.rng
         if not isinstance(value, date):
             if value is None and column.kind is Kind.DATE and rng.random() < 0.3:
                 return rng.choice(DATE_PLACEHOLDERS)
             return "" if value is None else str(value)
-        if not light and column.name not in PROTECTED_DATES and column.kind is Kind.DATE:
-            if rng.random() < 0.01:
-                log.append((column.name, "date_placeholder"))
-                return rng.choice(DATE_PLACEHOLDERS)
+        unprotected = column.kind is Kind.DATE and column.name not in PROTECTED_DATES
+        if not light and unprotected and rng.random() < 0.01:
+            log.append((column.name, "date_placeholder"))
+            return rng.choice(DATE_PLACEHOLDERS)
         if style.xlsx:
             roll = rng.random()
             if roll < style.date_cells:
@@ -225,7 +253,9 @@ class Noiser:
                 log.append((column.name, "date_format_mix"))
         return DATE_FORMATS[name](value)
 
-    def _sex(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _sex(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         if not isinstance(value, str) or not value:
             return ""
         rng = self.dice.rng
@@ -238,28 +268,25 @@ class Noiser:
             styles = SEX_STYLES[rng.choice(tuple(SEX_STYLES))]
         return styles[value]
 
-    def _phone(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _phone(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         if not isinstance(value, str) or not value:
             return ""
-        rng = self.dice.rng
-        roll = rng.random()
+        roll = self.dice.rng.random()
         if roll < 0.03 and not light:
             log.append((column.name, "phone_missing"))
             return ""
-        if roll < 0.12:
-            return "+86 " + value
-        if roll < 0.16:
-            return "+86" + value
-        if roll < 0.24:
-            return f"{value[:3]}-{value[3:7]}-{value[7:]}"
-        if roll < 0.3:
-            return f"{value[:3]} {value[3:7]} {value[7:]}"
-        if roll < 0.31:
-            log.append((column.name, "phone_full_width"))
-            return full_width(value)
+        for threshold, kind, write in PHONE_FORMATS:
+            if roll < threshold:
+                if kind:
+                    log.append((column.name, kind))
+                return write(value)
         return value
 
-    def _code(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _code(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         if not isinstance(value, str) or not value:
             return ""
         if self.dice.rng.random() < 0.01:
@@ -267,7 +294,9 @@ class Noiser:
             return full_width(value)
         return value
 
-    def _text(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _text(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         if not isinstance(value, str) or not value:
             return ""
         if self.dice.rng.random() < 0.04:
@@ -275,7 +304,9 @@ class Noiser:
             return full_width(value)
         return value
 
-    def _enum(self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog) -> Cell:
+    def _enum(
+        self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
+    ) -> Cell:
         if not isinstance(value, str) or not value:
             return ""
         if self.dice.rng.random() < 0.005:

@@ -28,7 +28,9 @@ class People:
         self.dice = dice
         self.geo = geo
         self.ids = IdAllocator(dice.rng)
-        self._surname = Sampler(generator, *zip(*names.SURNAMES, strict=True))
+        self._surname = Sampler(
+            generator, [name for name, _ in names.SURNAMES], [w for _, w in names.SURNAMES]
+        )
         self._given = {
             "boy": _zipf(generator, names.BOY_NAMES),
             "girl": _zipf(generator, names.GIRL_NAMES),

@@ -11,7 +11,7 @@ import numpy as np
 
 from tonghu.synth import names, schools
 from tonghu.synth.draws import Dice, Sampler
-from tonghu.synth.geo import COUNTY, HUKOU_GROUP_WEIGHTS, WORK_PROVINCES, Geography, Village
+from tonghu.synth.geo import COUNTY, HUKOU_GROUP_WEIGHTS, WORK_PROVINCES, Geography
 from tonghu.synth.model import (
     AT_HOME,
     FEMALE,
@@ -24,7 +24,8 @@ from tonghu.synth.model import (
     Person,
 )
 from tonghu.synth.people import People, hukou_address, street_address
-from tonghu.synth.records import DISABILITY_CATEGORIES, VISITORS, RecordMaker
+from tonghu.synth.records import DISABILITY_CATEGORIES, RecordMaker
+from tonghu.synth.truth import age_at
 
 # Share of children aged 0..17 (fewer recent births, as in the national statistics).
 AGE_WEIGHTS = (0.55, 0.56, 0.58, 0.62, 0.72, 0.82, 0.88, 0.95, 1.0, 1.0, 0.97, 0.93,
@@ -83,11 +84,15 @@ class Population:
         self.dice = dice
         self.as_of = as_of
         self._age = Sampler(generator, range(MAX_AGE + 1), AGE_WEIGHTS)
-        self._group = Sampler(generator, *zip(*HUKOU_GROUP_WEIGHTS, strict=True))
+        self._group = Sampler(
+            generator, [g for g, _ in HUKOU_GROUP_WEIGHTS], [w for _, w in HUKOU_GROUP_WEIGHTS]
+        )
         self._village = Sampler(
             generator, geo.villages, [3.0 if v.is_community else 1.0 for v in geo.villages]
         )
-        self._work = Sampler(generator, *zip(*WORK_PROVINCES, strict=True))
+        self._work = Sampler(
+            generator, [p for p, _ in WORK_PROVINCES], [w for _, w in WORK_PROVINCES]
+        )
 
     # Families ---------------------------------------------------------------------------
     def families(self, *, first_ordinal: int, last_ordinal: int) -> Iterator[list[Child]]:
@@ -137,7 +142,9 @@ class Population:
         family = Family(
             kind=kind,
             hukou_code=hukou_village.code if local else county + "000000",
-            hukou_address=hukou_address(self.geo, county, hukou_village if local else None, self.dice),
+            hukou_address=hukou_address(
+                self.geo, county, hukou_village if local else None, self.dice
+            ),
             village=village,
             address=street_address(village, self.dice),
             income=self.dice.weighted(INCOMES),
@@ -168,7 +175,9 @@ class Population:
         if family.kind == "left":
             arrival = self.dice.day_between(days_before(as_of, 2500), days_before(as_of, 400))
             family.arrival = arrival
-            family.left_on = self.dice.day_between(arrival + timedelta(days=180), days_before(as_of, 10))
+            family.left_on = self.dice.day_between(
+                arrival + timedelta(days=180), days_before(as_of, 10)
+            )
             return
         if self.dice.chance(0.1):
             arrival = self.dice.day_between(days_before(as_of, 200), as_of)
@@ -193,22 +202,29 @@ class Population:
             family.mother_state = self.parent_state(mother)
         statuses = (family.father_state.status, family.mother_state.status)
         if AT_HOME in statuses:
-            family.guardian_type = "父母监护" if not set(statuses) & set(UNABLE_STATES) else "单亲监护"
+            family.guardian_type = (
+                "父母监护" if not set(statuses) & set(UNABLE_STATES) else "单亲监护"
+            )
             return
-        assert family.father is not None  # noqa: S101 - parents() ran first
-        elder_birth = days_before(family.father.birth, self.dice.between(22 * 365, 32 * 365))
-        paternal = self.dice.chance(0.75)
-        family.carer = self.people.adult(
-            male=self.dice.chance(0.3),
-            birth=elder_birth,
-            area=family.hukou_county,
-            surname=names.split_name(family.father.name)[0] or None,
-            elder=True,
-        )
-        family.carer_relation = "祖父母" if paternal else "外祖父母"
+        self.add_carer(family)
         family.guardian_type = self.dice.weighted(
             (("祖辈监护", 0.8), ("亲属监护", 0.08), ("委托监护", 0.1), ("无人监护", 0.02))
         )
+
+    def add_carer(self, family: Family) -> None:
+        """A grandparent who looks after the children while no parent is at home."""
+        father = family.father
+        if father is None:
+            return
+        paternal = self.dice.chance(0.75)
+        family.carer = self.people.adult(
+            male=self.dice.chance(0.3),
+            birth=days_before(father.birth, self.dice.between(22 * 365, 32 * 365)),
+            area=family.hukou_county,
+            surname=(names.split_name(father.name)[0] or None) if paternal else None,
+            elder=True,
+        )
+        family.carer_relation = "祖父母" if paternal else "外祖父母"
 
     def parent_state(self, situation: str) -> ParentState:
         if situation == "home":
@@ -250,12 +266,16 @@ class Population:
         as_of = self.as_of
         roll = self.dice.rng.random()
         if roll < 0.03:  # approved, starts after the reference date
-            return self.dice.day_between(as_of + timedelta(days=1), as_of + timedelta(days=60)), None
+            return self.dice.day_between(
+                as_of + timedelta(days=1), as_of + timedelta(days=60)
+            ), None
         start = self.dice.day_between(days_before(as_of, 2000), days_before(as_of, 15))
         if roll < 0.15:  # ended before the reference date
             return start, self.dice.day_between(start, days_before(as_of, 1))
         if roll < 0.25:  # ends later
-            return start, self.dice.day_between(as_of + timedelta(days=30), as_of + timedelta(days=365))
+            return start, self.dice.day_between(
+                as_of + timedelta(days=30), as_of + timedelta(days=365)
+            )
         return start, None
 
     # Children ---------------------------------------------------------------------------
@@ -270,7 +290,9 @@ class Population:
 
     def child_person(self, family: Family, birth: date, *, male: bool, used: set[str]) -> Person:
         father, mother = family.father, family.mother
-        assert father is not None and mother is not None  # noqa: S101 - parents() ran first
+        if father is None or mother is None:
+            msg = "a family gets its parents before its children"
+            raise RuntimeError(msg)
         if names.MIDDLE_DOT in father.name:
             pool = names.UYGHUR_MAN_NAMES if male else names.UYGHUR_WOMAN_NAMES
             own = self.dice.pick([n for n in pool if n not in used] or pool)
@@ -294,7 +316,7 @@ class Population:
     # Records ------------------------------------------------------------------------------
     def add_records(self, child: Child) -> None:
         family = child.family
-        age = _age(child.person.birth, self.as_of)
+        age = age_at(child.person.birth, self.as_of)
         if family.kind == "left":
             self.left_records(child, age)
         else:
@@ -317,7 +339,7 @@ class Population:
             stated_arrival = arrival if dice.chance(0.85) else None
             child.records.append(make.police(child, registered=registered, arrived=stated_arrival))
         if migrant_family and arrival is not None:
-            self.edu_records(child, age, arrival)
+            self.edu_records(child, arrival)
         if age <= 6 and dice.chance(0.85 if not migrant_family else 0.75):
             self.health_record(child, lived_from)
         if age <= 6 and family.hukou_county != COUNTY and dice.chance(0.8):
@@ -329,7 +351,9 @@ class Population:
         self.self_declaration_records(child, arrival if migrant_family else None)
 
     def health_record(self, child: Child, lived_from: date) -> None:
-        created = self.dice.day_between(lived_from, min(self.as_of, lived_from + timedelta(days=60)))
+        created = self.dice.day_between(
+            lived_from, min(self.as_of, lived_from + timedelta(days=60))
+        )
         name = None
         mother = child.family.mother
         if (self.as_of - child.person.birth).days < 120 and mother and self.dice.chance(0.4):
@@ -337,7 +361,7 @@ class Population:
         with_id = self.dice.chance(0.5)
         child.records.append(self.make.health(child, created=created, name=name, with_id=with_id))
 
-    def edu_records(self, child: Child, age: int, arrival: date) -> None:
+    def edu_records(self, child: Child, arrival: date) -> None:
         dice = self.dice
         birth = child.person.birth
         index = schools.grade_index(birth, self.as_of)
@@ -356,7 +380,6 @@ class Population:
         elif roll < 0.025 and index >= 5:
             status = "辍学"
         self._schooling(child, arrival, status, vocational=dice.chance(0.3))
-        _ = age
 
     def _schooling(
         self,
@@ -407,7 +430,9 @@ class Population:
                 child.records.append(
                     self.make.visit(child, visited=earlier, visitor=self._visitor(), flags=flags)
                 )
-        child.records.append(self.make.visit(child, visited=visited, visitor=self._visitor(), flags=flags))
+        child.records.append(
+            self.make.visit(child, visited=visited, visitor=self._visitor(), flags=flags)
+        )
 
     def _visitor(self) -> str:
         return self.people.surname() + self.people.given(self.dice.pick(("man", "woman")))
@@ -434,7 +459,9 @@ class Population:
         if arrival is None or family.left_on is None or arrival >= family.left_on:
             return
         registered = dice.day_between(arrival, min(family.left_on, arrival + timedelta(days=120)))
-        child.records.append(self.make.police(child, registered=registered, arrived=arrival, status="注销"))
+        child.records.append(
+            self.make.police(child, registered=registered, arrived=arrival, status="注销")
+        )
         if age >= 7 and dice.chance(0.6):
             found = schools.schooling(
                 child.person.birth,
@@ -451,7 +478,9 @@ class Population:
         family, dice = child.family, self.dice
         for category, start, end in family.civil:
             child.records.append(
-                self.make.civil(child, category=category, start=max(start, child.person.birth), end=end)
+                self.make.civil(
+                    child, category=category, start=max(start, child.person.birth), end=end
+                )
             )
         statuses = (family.father_state.status, family.mother_state.status)
         if statuses == ("死亡", "死亡"):
@@ -459,10 +488,14 @@ class Population:
             child.records.append(self.make.civil(child, category="孤儿", start=start, end=None))
         elif all(s in UNABLE_STATES for s in statuses):
             start = dice.day_between(child.person.birth, days_before(self.as_of, 30))
-            child.records.append(self.make.civil(child, category="事实无人抚养", start=start, end=None))
+            child.records.append(
+                self.make.civil(child, category="事实无人抚养", start=start, end=None)
+            )
         if family.hukou_county == COUNTY and dice.chance(0.0004) and age >= 1:
             start = dice.day_between(child.person.birth, days_before(self.as_of, 30))
-            child.records.append(self.make.civil(child, category="艾滋病病毒感染", start=start, end=None))
+            child.records.append(
+                self.make.civil(child, category="艾滋病病毒感染", start=start, end=None)
+            )
 
     def disability_records(self, child: Child, age: int) -> None:
         dice = self.dice
@@ -471,7 +504,9 @@ class Population:
         category = dice.pick(DISABILITY_CATEGORIES)[0]
         grade = dice.between(1, 4)
         issued = dice.day_between(child.person.birth + timedelta(days=365), self.as_of)
-        child.records.append(self.make.disability(child, category=category, grade=grade, issued=issued))
+        child.records.append(
+            self.make.disability(child, category=category, grade=grade, issued=issued)
+        )
         for record in child.records:
             if record.source == "visit_survey":
                 record.values["残疾"] = "是"
@@ -486,13 +521,3 @@ class Population:
         status = dice.weighted((("参保缴费", 0.95), ("暂停", 0.03), ("终止", 0.02)))
         since = dice.day_between(child.person.birth, self.as_of)
         child.records.append(self.make.insurance(child, place=place, status=status, since=since))
-
-
-def _age(birth: date, day: date) -> int:
-    years = day.year - birth.year
-    if (day.month, day.day) < (birth.month, birth.day):
-        years -= 1
-    return years
-
-
-VISITOR_ROLES = VISITORS

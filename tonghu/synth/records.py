@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -64,6 +65,27 @@ class Keys:
 
     def insurance(self) -> str:
         return f"{COUNTY[:4]}00{self.next('medical_insurance'):010d}"
+
+    def fresh(self, record: Record, fallback: date) -> str:
+        """A new key in the style of ``record``'s source (for a derived row)."""
+        values = record.values
+        own_date = next((v for v in values.values() if isinstance(v, date)), fallback)
+        makers: dict[str, Callable[[], str]] = {
+            "police_residence": lambda: self.police(own_date),
+            "edu_migrant": lambda: f"L{self.next('edu_migrant'):012d}",
+            "health_child": lambda: self.health(
+                str(values.get("现住址区划代码") or COUNTY + "000")
+            ),
+            "cdc_vaccination": self.cdc,
+            "self_declaration": lambda: self.self_declaration(own_date),
+            "visit_survey": lambda: self.visit(own_date),
+            "civil_status": lambda: self.civil(int(record.key[8:10])),
+            "disability_cert": lambda: (
+                f"{record.key[:18]}{int(record.key[18]) % 7 + 1}{record.key[19:]}"
+            ),
+            "medical_insurance": self.insurance,
+        }
+        return makers[record.source]()
 
 
 class RecordMaker:

@@ -8,7 +8,7 @@ the written feeds would reproduce it.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -208,7 +208,7 @@ class Policy:
             return values.get("父亲状况") in UNABLE_STATES
         return False
 
-    def _away(self, values: dict[str, object], parent: str, county: str) -> bool:
+    def _away(self, values: Mapping[str, object], parent: str, county: str) -> bool:
         if values.get(f"{parent}状况") != WORKING_AWAY:
             return False
         code = values.get(f"{parent}外出地区划代码")
@@ -315,7 +315,7 @@ class Policy:
         return tuple(sorted(codes))
 
 
-def _no_guardian(visit: dict[str, object]) -> bool:
+def _no_guardian(visit: Mapping[str, object]) -> bool:
     if visit.get("监护类型") == NO_GUARDIAN_TYPE or visit.get("独自居住") == YES:
         return True
     return visit.get("父亲状况") in UNABLE_STATES and visit.get("母亲状况") in UNABLE_STATES

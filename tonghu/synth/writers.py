@@ -11,9 +11,10 @@ import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
-from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 Cell = str | date | int | None
 
@@ -45,7 +46,7 @@ class XlsxBook:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._book: Any = Workbook(write_only=True)
+        self._book = Workbook(write_only=True)
         self._sheets: dict[str, XlsxSheet] = {}
 
     def sheet(self, title: str) -> XlsxSheet:
@@ -62,7 +63,7 @@ class XlsxBook:
 
 
 class XlsxSheet:
-    def __init__(self, worksheet: Any) -> None:
+    def __init__(self, worksheet: WriteOnlyWorksheet) -> None:
         self._worksheet = worksheet
 
     def append(self, cells: Sequence[Cell]) -> None:

@@ -17,10 +17,11 @@ from tonghu.accounts.roles import Role
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
 from tonghu.config.api import api
-from tonghu.conftest import World
+from tonghu.conftest import World, edu_upload
 
 ALL_ROLES = frozenset(Role)
 SEE_CHILDREN = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.CITY_STAFF})
+UPLOADERS = frozenset({Role.COUNTY_STAFF, Role.DEPARTMENT_OFFICER})
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Endpoint:
     kind: str  # "object": out of scope is 404; "list": out-of-scope rows are absent
     marker: Callable[[World, Role, bool], str] | None = None  # text only in-scope pages show
     api: bool = False
+    method: str = "get"
+    payload: Callable[[], dict[str, object]] | None = None
 
 
 def _child(world: World, role: Role, inside: bool) -> str:
@@ -39,6 +42,18 @@ def _child(world: World, role: Role, inside: bool) -> str:
 
 def _division(world: World, role: Role, inside: bool) -> str:
     return world.division_in(role) if inside else world.division_out(role)
+
+
+def _round(world: World, role: Role, inside: bool) -> int:
+    return world.round_for(role, inside=inside).pk
+
+
+def _round_marker(world: World, role: Role, inside: bool) -> str:
+    return reverse("rounds:detail", args=[_round(world, role, inside)])
+
+
+def _import(world: World, role: Role, inside: bool) -> int:
+    return world.import_for(role, inside=inside).pk
 
 
 def _audit_marker(world: World, role: Role, inside: bool) -> str:
@@ -115,6 +130,39 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         _audit_marker,
         api=True,
     ),
+    Endpoint(
+        "rounds:list",
+        lambda w, r, i: reverse("rounds:list"),
+        UPLOADERS,
+        "list",
+        _round_marker,
+    ),
+    Endpoint(
+        "rounds:detail",
+        lambda w, r, i: reverse("rounds:detail", args=[_round(w, r, i)]),
+        UPLOADERS,
+        "object",
+    ),
+    Endpoint(
+        "feeds:upload",
+        lambda w, r, i: reverse("feeds:upload", args=[_round(w, r, i)]),
+        UPLOADERS,
+        "object",
+        method="post",
+        payload=lambda: {"file": edu_upload(), "source": ""},
+    ),
+    Endpoint(
+        "feeds:detail",
+        lambda w, r, i: reverse("feeds:detail", args=[_import(w, r, i)]),
+        UPLOADERS,
+        "object",
+    ),
+    Endpoint(
+        "feeds:report",
+        lambda w, r, i: reverse("feeds:report", args=[_import(w, r, i)]),
+        UPLOADERS,
+        "object",
+    ),
     Endpoint("api:openapi-json", lambda w, r, i: "/api/openapi.json", ALL_ROLES, "public"),
 )
 BY_KEY = {endpoint.key: endpoint for endpoint in ENDPOINTS}
@@ -181,7 +229,8 @@ def test_scope_matrix(world: World, endpoint: Endpoint, role: Role, inside: bool
         assert client.post(url).status_code == 302
         assert "_auth_user_id" not in client.session
         return
-    response = client.get(url)
+    payload = endpoint.payload() if endpoint.payload else None
+    response = client.post(url, payload) if endpoint.method == "post" else client.get(url)
     allowed = role in endpoint.allowed
     if endpoint.kind in {"redirect", "public"}:
         assert response.status_code == (302 if endpoint.kind == "redirect" else 200)
@@ -205,7 +254,8 @@ def test_scope_matrix(world: World, endpoint: Endpoint, role: Role, inside: bool
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.key)
 def test_anonymous_is_sent_to_login_or_refused(db: None, endpoint: Endpoint, world: World) -> None:
     url = endpoint.url(world, Role.COUNTY_STAFF, True)
-    response = Client().get(url)
+    payload = endpoint.payload() if endpoint.payload else None
+    response = Client().post(url, payload) if endpoint.method == "post" else Client().get(url)
     if endpoint.kind == "public" or endpoint.key == "accounts:login":
         assert response.status_code == 200
     elif endpoint.kind == "logout":

@@ -15,7 +15,10 @@ from tonghu.pipeline.ingest import IngestResult, NothingToIngestError, ingest
 from tonghu.pipeline.read import normalise_header, plan_folder, source_for_name
 from tonghu.pipeline.tests.test_values import check_char
 
-POLICE_HEADER = "居住证编号,姓名,性别,公民身份号码,出生日期,户籍地区划代码,户籍地址,居住地区划代码,居住登记日期,状态"
+POLICE_HEADER = (
+    "居住证编号,姓名,性别,公民身份号码,出生日期,"
+    "户籍地区划代码,户籍地址,居住地区划代码,居住登记日期,状态"
+)
 
 
 def valid_id(first17: str) -> str:

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from tonghu.divisions.models import Division
+
+
+class RoundStatus(models.TextChoices):
+    OPEN = "open", "收集数据中"
+    CLOSED = "closed", "已结束"
+
+
+class Round(models.Model):
+    """One monitoring round (一轮监测摸排) of a county, at its reference date (摸排基准日)."""
+
+    county = models.ForeignKey(
+        Division, verbose_name="区县", on_delete=models.PROTECT, related_name="rounds"
+    )
+    as_of = models.DateField("摸排基准日")
+    status = models.CharField(
+        "状态", max_length=8, choices=RoundStatus.choices, default=RoundStatus.OPEN
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "监测摸排轮次"
+        verbose_name_plural = "监测摸排轮次"
+        ordering = ["-as_of", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "as_of"], name="one_round_per_county_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county.name} {self.as_of:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RoundStatus.OPEN

@@ -1,0 +1,92 @@
+"""One small synthetic county shared by the tests of this package (no database needed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tonghu.synth import SynthSummary, generate
+from tonghu.synth.columns import Source, header_map, normalise_header, source_of_file
+
+AS_OF = date(2025, 6, 30)
+CHILDREN = 1200
+SEED = 7
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The rows of one CSV file or one XLSX sheet, as strings or cell values."""
+
+    file: str
+    sheet: str
+    source: Source | None
+    header: list[str]
+    rows: list[list[object]]
+
+    def canonical_header(self) -> list[str | None]:
+        if self.source is None:
+            return [None for _ in self.header]
+        mapping = header_map(self.source)
+        return [mapping.get(normalise_header(str(cell or ""))) for cell in self.header]
+
+    def column(self, canonical: str) -> int:
+        return self.canonical_header().index(canonical)
+
+
+@dataclass(frozen=True)
+class County:
+    out_dir: Path
+    summary: SynthSummary
+
+    @property
+    def feeds(self) -> Path:
+        return self.out_dir / "feeds"
+
+    def truth(self, name: str) -> list[dict[str, str]]:
+        with (self.out_dir / "truth" / name).open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def sheets(self) -> list[Sheet]:
+        found: list[Sheet] = []
+        for path in sorted(self.feeds.iterdir()):
+            source = source_of_file(path.name)
+            if source is None:
+                continue
+            found.extend(read_sheets(path, source))
+        return found
+
+
+def read_csv_text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def read_sheets(path: Path, source: Source) -> list[Sheet]:
+    if path.suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(read_csv_text(path), newline="")))
+        return [Sheet(path.name, "", source, rows[0], [list(r) for r in rows[1:]])]
+    book = openpyxl.load_workbook(path, read_only=True)
+    sheets = []
+    for worksheet in book.worksheets:
+        values: list[list[object]] = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        sheets.append(
+            Sheet(path.name, worksheet.title, source, [str(v) for v in values[0]], values[1:])
+        )
+    book.close()
+    return sheets
+
+
+@pytest.fixture(scope="session")
+def county(tmp_path_factory: pytest.TempPathFactory) -> County:
+    out_dir = tmp_path_factory.mktemp("synth") / "county"
+    summary = generate(out_dir=out_dir, children=CHILDREN, seed=SEED, as_of=AS_OF)
+    return County(out_dir, summary)
