@@ -9,8 +9,10 @@ the record and reject files the round already holds, and writes two Parquet file
 from __future__ import annotations
 
 import tempfile
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +20,13 @@ import pyarrow as pa
 
 from tonghu.pipeline.duck import Connection, connect, quote, run
 from tonghu.pipeline.normalise import install_macros, normalise_block
-from tonghu.pipeline.outcome import judge
+from tonghu.pipeline.outcome import ACCEPTED, judge
 from tonghu.pipeline.places import resolve_places
-from tonghu.pipeline.read import FeedFile, SkippedFile, read_files
+from tonghu.pipeline.read import Block, FeedFile, SkippedFile, read_files
 
 RECORDS_FILE = "records.parquet"
 REJECTS_FILE = "rejects.parquet"
+BLOCKS_FILE = "blocks.parquet"  # each file and sheet with its header (names ``raw``'s cells)
 
 
 class NothingToIngestError(Exception):
@@ -58,6 +61,7 @@ class IngestResult:
     rejects: Path
     parts: list[PartCount]
     skipped: list[SkippedFile]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     @property
     def accepted(self) -> int:
@@ -108,8 +112,10 @@ def _ingest(
     prior_records: Sequence[Path],
     prior_rejects: Sequence[Path],
 ) -> IngestResult:
+    clock = StepClock()
     install_macros(con)
-    read = read_files(con, list(files), work_dir=work_dir)
+    with clock.step("read"):
+        read = read_files(con, list(files), work_dir=work_dir)
     views = []
     for block in read.blocks:
         view = f"normalised_{block.order}"
@@ -117,43 +123,90 @@ def _ingest(
         views.append(f"SELECT * FROM {view}")
     if not views:
         raise NothingToIngestError(read.skipped)
-    run(con, "CREATE OR REPLACE TEMP TABLE feed_rows AS " + " UNION ALL BY NAME ".join(views))
-    resolve_places(con, divisions=divisions)
+    with clock.step("normalise"):
+        run(con, "CREATE OR REPLACE TEMP TABLE feed_rows AS " + " UNION ALL BY NAME ".join(views))
+    with clock.step("places"):
+        resolve_places(con, divisions=divisions)
     file_orders: dict[str, int] = {}
     for block in read.blocks:
         file_orders.setdefault(block.file, block.order)
-    judge(
-        con,
-        unreadable=read.unreadable,
-        file_orders=file_orders,
-        prior_records=prior_records,
-        prior_rejects=prior_rejects,
-    )
+    with clock.step("outcome"):
+        judge(
+            con,
+            unreadable=read.unreadable,
+            file_orders=file_orders,
+            prior_records=prior_records,
+            prior_rejects=prior_rejects,
+        )
     records, rejects = out_dir / RECORDS_FILE, out_dir / REJECTS_FILE
-    run(con, f"COPY accepted TO {quote(str(records))} (FORMAT parquet, COMPRESSION zstd)")
-    run(con, f"COPY rejected TO {quote(str(rejects))} (FORMAT parquet, COMPRESSION zstd)")
-    parts = _count(con)
-    return IngestResult(records=records, rejects=rejects, parts=parts, skipped=read.skipped)
+    with clock.step("write"):
+        _write_parquet(con, ACCEPTED, records)
+        _write_parquet(con, "SELECT * FROM rejected", rejects)
+        _write_blocks(con, read.blocks, out_dir / BLOCKS_FILE)
+    return IngestResult(
+        records=records,
+        rejects=rejects,
+        parts=_count(con, records),
+        skipped=read.skipped,
+        timings=clock.seconds,
+    )
+
+
+class StepClock:
+    """Wall time of each named step, for summaries and benchmarks."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def _write_parquet(con: Connection, select: str, path: Path) -> None:
+    run(con, f"COPY ({select}) TO {quote(str(path))} (FORMAT parquet, COMPRESSION zstd)")
+
+
+def _write_blocks(con: Connection, blocks: Sequence[Block], path: Path) -> None:
+    table = pa.table(
+        {
+            "block_order": [block.order for block in blocks],
+            "source": [block.source.name for block in blocks],
+            "file": [block.file for block in blocks],
+            "sheet": [block.sheet for block in blocks],
+            "header": [list(block.header) for block in blocks],
+        }
+    )
+    con.register("blocks_arrow", table)
+    _write_parquet(con, "SELECT * FROM blocks_arrow", path)
 
 
 _COUNTS = {
-    "read": "SELECT source, file, sheet, count(*) FROM judged GROUP BY ALL",
+    "read": "SELECT source, file, sheet, count(*) FROM keyed GROUP BY ALL",
     "unreadable": "SELECT source, file, sheet, count(*) FROM unreadable_rows GROUP BY ALL",
-    "accepted": "SELECT source, file, sheet, count(*) FROM accepted GROUP BY ALL",
+    "accepted": """SELECT source, file, sheet, count(*) FROM keyed
+        WHERE outcome = 'accepted' GROUP BY ALL""",
     "rejected_rows": "SELECT source, file, sheet, count(*) FROM rejected GROUP BY ALL",
     "reasons": """SELECT source, file, sheet, reason, count(*)
         FROM (SELECT source, file, sheet, unnest(reasons) AS reason FROM rejected)
         GROUP BY ALL""",
     "warnings": """SELECT source, file, sheet, w.code, count(*)
-        FROM (SELECT source, file, sheet, unnest(warnings) AS w FROM accepted)
+        FROM (SELECT source, file, sheet, unnest(warnings) AS w FROM read_parquet($1))
         GROUP BY ALL""",
 }
 
 
-def _count(con: Connection) -> list[PartCount]:
+def _count(con: Connection, records: Path) -> list[PartCount]:
     """Per file and sheet: rows read, accepted, repeated, rejected by reason, warnings by code."""
     parts: dict[tuple[str, str, str], PartCount] = {}
-    found = {name: run(con, sql).fetchall() for name, sql in _COUNTS.items()}
+    found = {
+        name: run(con, sql, [str(records)] if "$1" in sql else None).fetchall()
+        for name, sql in _COUNTS.items()
+    }
     for source, file, sheet, rows in found["read"] + found["unreadable"]:
         parts.setdefault((source, file, sheet), PartCount(source, file, sheet)).read += rows
     for source, file, sheet, rows in found["accepted"]:

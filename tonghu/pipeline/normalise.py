@@ -1,8 +1,16 @@
 """Step 2, normalise (feeds.md §3–4): raw text cells to typed values, warnings and reject reasons.
 
-Everything here is SQL run by DuckDB over a whole block of rows at once. The value rules
-live in the macros below, one per kind of column; ``normalise_block`` writes one SELECT per
-block from the source's column table.
+Everything here is SQL run by DuckDB over a whole block of rows at once, in layers so that
+each value is worked on once:
+
+1. ``folded``: every cell with full-width characters folded to half width and trimmed
+   (the folding runs only on cells that hold such characters: it is the costly part);
+2. ``typed``: each field read by the macro of its kind (``nname``, ``ndate``, ``nid`` ...);
+3. ``checked``: ID numbers checked once (MOD 11-2, date), birth date and sex read from them;
+4. the warnings of the values that were given but could not be used.
+
+The value rules live in the macros below; ``normalise_block`` writes the layers from the
+source's column table.
 """
 
 from __future__ import annotations
@@ -13,71 +21,88 @@ from tonghu.pipeline.sources import Kind, all_fields
 
 FULL_WIDTH = "".join(chr(code) for code in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF_WIDTH = "".join(chr(code) for code in range(0x21, 0x7F)) + " "
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y年%m月%d")
 DATE_PLACEHOLDERS = ("不详", "待补录", "未知", "无", "空", "-", "--", "/", "0", "00000000")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _SQL_TYPES = {Kind.DATE: "DATE", Kind.BOOL: "BOOLEAN"}
+_ID_SUM = " + ".join(
+    f"(ascii(s[{position}]) - 48) * {weight}" for position, weight in enumerate(ID_WEIGHTS, 1)
+)
 
-# DuckDB macros, one per value rule. ``$full``/``$half`` are filled in once below.
+# DuckDB macros, one per value rule, over folded text (layer 1). ``$...`` are filled below.
 _MACROS = r"""
-CREATE OR REPLACE MACRO half(s) AS translate(s, '$full', '$half');
-CREATE OR REPLACE MACRO blank(s) AS s IS NULL OR trim(half(s)) = '';
-CREATE OR REPLACE MACRO ntext(s) AS nullif(trim(regexp_replace(half(s), '\s+', ' ', 'g')), '');
+CREATE OR REPLACE MACRO fold(s) AS nullif(trim(CASE
+    WHEN strlen(s) = length(s) THEN s
+    WHEN regexp_matches(s, '[\x{FF01}-\x{FF5E}\x{3000}]') THEN translate(s, '$full', '$half')
+    ELSE s END), '');
+CREATE OR REPLACE MACRO ntext(s) AS regexp_replace(s, '\s+', ' ', 'g');
 CREATE OR REPLACE MACRO nname(s) AS nullif(
-    trim(regexp_replace(regexp_replace(half(s), '\s+', '', 'g'), '[·•‧・.]+', '·', 'g'), '·'),
-    '');
-CREATE OR REPLACE MACRO nsex(s) AS CASE upper(trim(half(s)))
+    trim(regexp_replace(regexp_replace(s, '\s+', '', 'g'), '[·•‧・.]+', '·', 'g'), '·'), '');
+CREATE OR REPLACE MACRO nsex(s) AS CASE upper(s)
     WHEN '男' THEN '男' WHEN '1' THEN '男' WHEN 'M' THEN '男' WHEN '男性' THEN '男'
     WHEN '女' THEN '女' WHEN '2' THEN '女' WHEN 'F' THEN '女' WHEN '女性' THEN '女'
     END;
-CREATE OR REPLACE MACRO sex_unknown(s) AS blank(s) OR trim(half(s)) IN ('0', '9', '未知', '不详');
-CREATE OR REPLACE MACRO nbool(s) AS CASE upper(trim(half(s)))
+CREATE OR REPLACE MACRO sex_unknown(s) AS s IS NULL OR s IN ('0', '9', '未知', '不详');
+CREATE OR REPLACE MACRO nbool(s) AS CASE upper(s)
     WHEN '是' THEN true WHEN 'Y' THEN true WHEN '1' THEN true WHEN '有' THEN true
     WHEN '否' THEN false WHEN 'N' THEN false WHEN '0' THEN false WHEN '无' THEN false
     END;
+CREATE OR REPLACE MACRO phone_digits(s) AS
+    regexp_replace(regexp_replace(s, '[\s\-()]', '', 'g'), '^(\+?86)(1\d{10})$', '\2');
 CREATE OR REPLACE MACRO nphone(s) AS CASE
-    WHEN regexp_full_match(regexp_replace(regexp_replace(half(s), '[\s\-()]', '', 'g'),
-                                          '^(\+?86)', ''), '1\d{10}')
-    THEN regexp_replace(regexp_replace(half(s), '[\s\-()]', '', 'g'), '^(\+?86)', '') END;
+    WHEN regexp_full_match(phone_digits(s), '1\d{10}') THEN phone_digits(s) END;
 CREATE OR REPLACE MACRO ncode(s) AS CASE
-    WHEN regexp_full_match(regexp_replace(half(s), '\s', '', 'g'), '\d{6}|\d{9}|\d{12}')
-    THEN rpad(regexp_replace(half(s), '\s', '', 'g'), 12, '0') END;
-CREATE OR REPLACE MACRO ymd(y, m, d) AS CASE
-    WHEN TRY_CAST(y AS INTEGER) BETWEEN 1900 AND 2100
-    THEN try(make_date(TRY_CAST(y AS INTEGER), TRY_CAST(m AS INTEGER), TRY_CAST(d AS INTEGER)))
-    END;
-CREATE OR REPLACE MACRO ndate_text(s) AS CASE
-    WHEN regexp_full_match(s, '\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?([ T].*)?')
-    THEN ymd(regexp_extract(s, '^(\d{4})', 1),
-             regexp_extract(s, '^\d{4}[-/.年](\d{1,2})', 1),
-             regexp_extract(s, '^\d{4}[-/.年]\d{1,2}[-/.月](\d{1,2})', 1))
-    WHEN regexp_full_match(s, '\d{8}')
-    THEN ymd(s[1:4], s[5:6], s[7:8])
+    WHEN regexp_full_match(s, '\d{6}|\d{9}|\d{12}') THEN rpad(s, 12, '0') END;
+CREATE OR REPLACE MACRO date_part_of(s) AS CASE
+    WHEN contains(s, ' ') OR contains(s, 'T') THEN split_part(split_part(s, ' ', 1), 'T', 1)
+    ELSE s END;
+CREATE OR REPLACE MACRO year_ok(d) AS CASE WHEN year(d) BETWEEN 1900 AND 2100 THEN d END;
+CREATE OR REPLACE MACRO ndate(s) AS CASE
     -- An Excel serial day number: day 1 is 1900-01-01, with Excel's phantom 1900-02-29.
     WHEN regexp_full_match(s, '\d{1,5}(\.0+)?') AND TRY_CAST(s AS DOUBLE) BETWEEN 61 AND 73050
     THEN DATE '1899-12-30' + CAST(floor(TRY_CAST(s AS DOUBLE)) AS INTEGER)
+    ELSE year_ok(try_strptime(date_part_of(s), $date_formats)::DATE)
     END;
-CREATE OR REPLACE MACRO ndate(s) AS ndate_text(trim(half(s)));
-CREATE OR REPLACE MACRO date_placeholder(s) AS blank(s) OR trim(half(s)) IN $placeholders;
-CREATE OR REPLACE MACRO id_clean(s) AS upper(regexp_replace(half(s), '\s', '', 'g'));
-CREATE OR REPLACE MACRO id_check(s) AS substr('10X98765432', (list_sum(list_transform(
-    range(1, 18),
-    lambda i: (ascii(substr(s, i, 1)) - 48) * [7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2][i]
-)) % 11)::INTEGER + 1, 1);
+CREATE OR REPLACE MACRO date_placeholder(s) AS s IS NULL OR s IN $placeholders;
+CREATE OR REPLACE MACRO id_check(s) AS substr('10X98765432', (($id_sum) % 11)::INTEGER + 1, 1);
 CREATE OR REPLACE MACRO id_upgrade(s) AS CASE
     WHEN regexp_full_match(s, '\d{15}')
     THEN s[1:6] || '19' || s[7:15] || id_check(s[1:6] || '19' || s[7:15])
     ELSE s END;
-CREATE OR REPLACE MACRO nid(s) AS nullif(id_upgrade(id_clean(s)), '');
+CREATE OR REPLACE MACRO nid(s) AS id_upgrade(upper(regexp_replace(s, '\s', '', 'g')));
+CREATE OR REPLACE MACRO id_date(n) AS year_ok(try_strptime(n[7:14], '%Y%m%d')::DATE);
 CREATE OR REPLACE MACRO id_valid(n) AS coalesce(
-    regexp_full_match(n, '\d{17}[\dX]') AND id_check(n) = n[18:18]
-    AND ymd(n[7:10], n[11:12], n[13:14]) IS NOT NULL, false);
-CREATE OR REPLACE MACRO id_birth(n) AS CASE
-    WHEN id_valid(n) THEN ymd(n[7:10], n[11:12], n[13:14]) END;
+    regexp_full_match(n, '\d{17}[\dX]') AND id_check(n) = n[18] AND id_date(n) IS NOT NULL,
+    false);
+CREATE OR REPLACE MACRO id_birth(n) AS CASE WHEN id_valid(n) THEN id_date(n) END;
 CREATE OR REPLACE MACRO id_sex(n) AS CASE
-    WHEN id_valid(n) AND TRY_CAST(n[17:17] AS INTEGER) % 2 = 1 THEN '男'
+    WHEN id_valid(n) AND TRY_CAST(n[17] AS INTEGER) % 2 = 1 THEN '男'
     WHEN id_valid(n) THEN '女' END;
 CREATE OR REPLACE MACRO warn(cond, field, code) AS CASE
     WHEN cond THEN {'field': field, 'code': code} END;
 """
+
+_TYPED = {
+    Kind.TEXT: "ntext({})",
+    Kind.ENUM: "ntext({})",
+    Kind.NAME: "nname({})",
+    Kind.ID: "nid({})",
+    Kind.DATE: "ndate({})",
+    Kind.SEX: "nsex({})",
+    Kind.PHONE: "nphone({})",
+    Kind.DIVISION: "ncode({})",
+    Kind.BOOL: "nbool({})",
+}
+# (condition on the folded text ``{raw}`` and typed value ``{value}``, warning code)
+_WARNINGS = {
+    Kind.ID: ("{raw} IS NOT NULL AND NOT id_valid({value})", "invalid_id"),
+    Kind.DATE: ("NOT date_placeholder({raw}) AND {value} IS NULL", "bad_date"),
+    Kind.SEX: ("NOT sex_unknown({raw}) AND {value} IS NULL", "bad_sex"),
+    Kind.PHONE: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_phone"),
+    Kind.DIVISION: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_division_code"),
+    Kind.BOOL: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_yes_no"),
+    Kind.ENUM: ("{raw} IS NOT NULL AND {value} NOT IN ({values})", "unknown_value"),
+}
 
 
 def install_macros(con: Connection) -> None:
@@ -86,102 +111,87 @@ def install_macros(con: Connection) -> None:
         _MACROS.replace("$full", FULL_WIDTH)
         .replace("$half", HALF_WIDTH.replace("'", "''"))
         .replace("$placeholders", placeholders)
+        .replace("$id_sum", _ID_SUM)
+        .replace("$date_formats", "[" + ", ".join(quote(f) for f in DATE_FORMATS) + "]")
     )
-    con.execute(sql)
+    run(con, sql)
+
+
+def _raw(field: str) -> str:
+    return ident(f"raw_{field}")
 
 
 def _typed(field: str, kind: Kind, present: bool) -> str:
-    """The typed expression for one normalised field (NULL where the block lacks it)."""
-    column = ident(field)
+    """The typed expression for one field (NULL where the block lacks the column)."""
     if not present:
-        return f"CAST(NULL AS {_SQL_TYPES.get(kind, 'VARCHAR')}) AS {column}"
-    expression = {
-        Kind.TEXT: f"ntext({column})",
-        Kind.ENUM: f"ntext({column})",
-        Kind.NAME: f"nname({column})",
-        Kind.ID: f"nid({column})",
-        Kind.DATE: f"ndate({column})",
-        Kind.SEX: f"nsex({column})",
-        Kind.PHONE: f"nphone({column})",
-        Kind.DIVISION: f"ncode({column})",
-        Kind.BOOL: f"nbool({column})",
-    }[kind]
-    return f"{expression} AS {column}"
+        return f"CAST(NULL AS {_SQL_TYPES.get(kind, 'VARCHAR')}) AS {ident(field)}"
+    return f"{_TYPED[kind].format(_raw(field))} AS {ident(field)}"
 
 
 def _warning(field: str, kind: Kind, values: tuple[str, ...]) -> str | None:
-    """The warning a raw value raises when it is given but cannot be used."""
-    raw = ident(field)
-    given = f"NOT blank({raw})"
-    condition = {
-        Kind.ID: f"{given} AND NOT id_valid(nid({raw}))",
-        Kind.DATE: f"NOT date_placeholder({raw}) AND ndate({raw}) IS NULL",
-        Kind.SEX: f"NOT sex_unknown({raw}) AND nsex({raw}) IS NULL",
-        Kind.PHONE: f"{given} AND nphone({raw}) IS NULL",
-        Kind.DIVISION: f"{given} AND ncode({raw}) IS NULL",
-        Kind.BOOL: f"{given} AND nbool({raw}) IS NULL",
-        Kind.ENUM: f"{given} AND ntext({raw}) NOT IN ({', '.join(quote(v) for v in values)})",
-    }.get(kind)
-    if condition is None:
+    """The warning a value raises when it was given but cannot be used."""
+    rule = _WARNINGS.get(kind)
+    if rule is None:
         return None
-    code = {
-        Kind.ID: "invalid_id",
-        Kind.DATE: "bad_date",
-        Kind.SEX: "bad_sex",
-        Kind.PHONE: "bad_phone",
-        Kind.DIVISION: "bad_division_code",
-        Kind.BOOL: "bad_yes_no",
-        Kind.ENUM: "unknown_value",
-    }[kind]
-    return f"warn({condition}, {quote(field)}, {quote(code)})"
+    if field == "id_number":  # checked once already, in the ``identified`` layer
+        return "warn(raw_id_number IS NOT NULL AND NOT id_valid, 'id_number', 'invalid_id')"
+    condition, code = rule
+    filled = condition.format(
+        raw=_raw(field), value=ident(field), values=", ".join(quote(v) for v in values)
+    )
+    return f"warn({filled}, {quote(field)}, {quote(code)})"
 
 
 def normalise_block(con: Connection, block: Block, *, view: str) -> None:
     """Create ``view``: the block's rows with every field of the wide table typed."""
     source = block.source
     present = set(block.fields)
-    columns = [
+    folded = ", ".join(f"fold({ident(name)}) AS {_raw(name)}" for name in block.fields)
+    typed = ", ".join(
         _typed(name, kind, name in present)
         for name, kind in all_fields().items()
         if name != "record_key"
-    ]
+    )
     warnings = [
         warning
         for column in source.columns
         if column.field in present
         and (warning := _warning(column.field, column.kind, column.values)) is not None
     ]
-    id_expression = "id_number"
+    # A disability certificate's number is its holder's ID number plus two digits.
+    id_source = "nid(raw_record_key[1:18])" if source.name == "disability_cert" else "id_number"
     if source.name == "disability_cert":
-        # A disability certificate's number is its holder's ID number plus two digits.
-        id_expression = "nid(record_key[1:18])"
-        warnings.append(
-            "warn(NOT id_valid(nid(ntext(record_key)[1:18])), 'record_key', 'invalid_id')"
-        )
-    raw_fields = ", ".join(f"coalesce({ident(name)}, '')" for name in block.fields)
+        warnings.append("warn(NOT id_valid, 'record_key', 'invalid_id')")
+    raw_columns = ", ".join(_raw(name) for name in block.fields)
+    content = ", ".join(f"coalesce({ident(name)}, '')" for name in block.fields)
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP VIEW {view} AS
-        WITH typed AS (
-            SELECT
-                {quote(source.name)} AS source,
-                {quote(block.file)} AS file,
-                {quote(block.sheet)} AS sheet,
-                {block.order} AS block_order,
-                __row AS row,
-                __raw AS raw,
-                md5(concat_ws(chr(31), {raw_fields})) AS content_hash,
-                ntext(record_key) AS record_key,
-                {", ".join(columns)},
-                list_filter([{", ".join(warnings) or "NULL"}], lambda w: w IS NOT NULL)
-                    AS value_warnings
+        WITH folded AS (
+            SELECT __row, __raw, md5(concat_ws(chr(31), {content})) AS content_hash, {folded}
             FROM {block.view}
+        ), typed AS (
+            SELECT *, raw_record_key AS record_key, {typed} FROM folded
+        ), checked AS (
+            SELECT * REPLACE ({id_source} AS id_number) FROM typed
+        ), identified AS (
+            SELECT *, id_valid(id_number) AS id_valid FROM checked
         )
-        SELECT * REPLACE ({id_expression} AS id_number),
-            id_valid({id_expression}) AS id_valid,
-            id_birth({id_expression}) AS id_birth_date,
-            id_sex({id_expression}) AS id_sex
-        FROM typed
+        SELECT
+            {quote(source.name)} AS source,
+            {quote(block.file)} AS file,
+            {quote(block.sheet)} AS sheet,
+            {block.order} AS block_order,
+            __row AS row,
+            __raw AS raw,
+            * EXCLUDE (__row, __raw, {raw_columns}),
+            CASE WHEN id_valid THEN id_date(id_number) END AS id_birth_date,
+            CASE WHEN id_valid THEN
+                CASE WHEN TRY_CAST(id_number[17] AS INTEGER) % 2 = 1 THEN '男' ELSE '女' END
+                END AS id_sex,
+            list_filter([{", ".join(warnings) or "NULL"}], lambda w: w IS NOT NULL)
+                AS value_warnings
+        FROM identified
         """,
     )

@@ -5,6 +5,9 @@ when a row read earlier in the round has its record key with other content
 (``duplicate_key``), or when its line could not be parsed (``unreadable_row``). A row whose
 key and content were already seen is a *repeat*: ignored, so that importing a file again
 changes nothing.
+
+The wide rows are never copied here: ``judged`` is a view, the decisions are taken on a
+narrow ``keyed`` table, and the accepted rows stream straight into their Parquet file.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from tonghu.pipeline.duck import Connection, quote, run
 from tonghu.pipeline.read import Unreadable
 
 _JUDGED = """
-CREATE OR REPLACE TEMP TABLE judged AS
+CREATE OR REPLACE TEMP VIEW judged AS
 SELECT * EXCLUDE (value_warnings) REPLACE (
         coalesce(record_key, '无编号-' || content_hash[1:12]) AS record_key),
     list_concat(value_warnings, list_filter([
@@ -30,7 +33,7 @@ SELECT * EXCLUDE (value_warnings) REPLACE (
         CASE WHEN name IS NULL THEN 'missing_name' END,
         CASE WHEN NOT id_valid AND birth_date IS NULL THEN 'missing_identity' END
     ], lambda reason: reason IS NOT NULL) AS reasons
-FROM feed_rows
+FROM located
 """
 
 # Earlier rows of the round come first (order -1), then this batch in file and row order;
@@ -38,46 +41,45 @@ FROM feed_rows
 _KEYED = """
 CREATE OR REPLACE TEMP TABLE keyed AS
 WITH ordered AS (
-    SELECT source, record_key, content_hash, -1 AS block_order, 0 AS row, true AS prior
+    SELECT source, NULL AS file, NULL AS sheet, record_key, content_hash, -1 AS block_order,
+        0 AS row, []::VARCHAR[] AS reasons, true AS prior
     FROM prior_records
     UNION ALL
-    SELECT source, record_key, content_hash, block_order, row, false AS prior
-    FROM judged WHERE len(reasons) = 0
+    SELECT source, file, sheet, record_key, content_hash, block_order, row, reasons,
+        false AS prior
+    FROM judged
 ), windowed AS (
-    SELECT source, block_order, row, prior,
-        first_value(content_hash) OVER (PARTITION BY source, record_key
-                                        ORDER BY block_order, row) <> content_hash
-            AS duplicate_key,
-        row_number() OVER (PARTITION BY source, record_key, content_hash
+    SELECT *,
+        len(reasons) = 0 AND first_value(content_hash) OVER (
+            PARTITION BY source, record_key, len(reasons) = 0 ORDER BY block_order, row
+        ) <> content_hash AS duplicate_key,
+        row_number() OVER (PARTITION BY source, record_key, content_hash, len(reasons) = 0
                            ORDER BY block_order, row) > 1 AS repeat
     FROM ordered
 )
-SELECT source, block_order, row, duplicate_key, repeat FROM windowed WHERE NOT prior
-"""
-
-_ACCEPTED = """
-CREATE OR REPLACE TEMP TABLE accepted AS
-SELECT j.* EXCLUDE (reasons, block_order)
-FROM judged AS j JOIN keyed AS k USING (source, block_order, row)
-WHERE NOT k.duplicate_key AND NOT k.repeat
-ORDER BY j.block_order, j.row
+SELECT source, file, sheet, block_order, row, record_key, content_hash, reasons,
+    CASE WHEN len(reasons) > 0 THEN 'rejected'
+         WHEN repeat THEN 'repeat'
+         WHEN duplicate_key THEN 'duplicate_key'
+         ELSE 'accepted' END AS outcome
+FROM windowed WHERE NOT prior
 """
 
 _REJECTED = """
-CREATE OR REPLACE TEMP TABLE rejected_all AS
-SELECT source, file, sheet, row, record_key, reasons, raw, content_hash, block_order
-FROM judged WHERE len(reasons) > 0
-UNION ALL
-SELECT j.source, j.file, j.sheet, j.row, j.record_key, ['duplicate_key'], j.raw,
-    j.content_hash, j.block_order
-FROM judged AS j JOIN keyed AS k USING (source, block_order, row)
-WHERE k.duplicate_key AND NOT k.repeat
-UNION ALL
-SELECT source, file, sheet, row, NULL, ['unreadable_row'], raw, md5(raw), block_order
-FROM unreadable_rows;
-
 CREATE OR REPLACE TEMP TABLE rejected AS
-SELECT * EXCLUDE (block_order) FROM rejected_all AS r
+WITH candidates AS (
+    SELECT j.source, j.file, j.sheet, j.row, j.record_key,
+        CASE WHEN k.outcome = 'duplicate_key' THEN ['duplicate_key'] ELSE j.reasons END
+            AS reasons,
+        j.raw, j.content_hash, j.block_order
+    FROM judged AS j JOIN keyed AS k USING (source, block_order, row)
+    WHERE k.outcome IN ('rejected', 'duplicate_key')
+    UNION ALL
+    SELECT source, file, sheet, row, NULL, ['unreadable_row'], raw,
+        md5(array_to_string(raw, chr(31))), block_order
+    FROM unreadable_rows
+)
+SELECT * EXCLUDE (block_order) FROM candidates AS r
 WHERE NOT EXISTS (
     SELECT 1 FROM prior_rejects AS p
     WHERE p.source = r.source AND p.content_hash = r.content_hash AND p.reasons = r.reasons)
@@ -86,16 +88,20 @@ QUALIFY row_number() OVER (PARTITION BY source, content_hash, reasons
 ORDER BY block_order, row
 """
 
+ACCEPTED = """
+SELECT j.* EXCLUDE (reasons, block_order)
+FROM judged AS j JOIN keyed AS k USING (source, block_order, row)
+WHERE k.outcome = 'accepted'
+"""
+
 
 def _prior(con: Connection, name: str, paths: Sequence[Path], columns: str, empty: str) -> None:
     if paths:
         files = "[" + ", ".join(quote(str(path)) for path in paths) + "]"
-        run(
-            con,
-            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {columns} FROM read_parquet({files})",
-        )
+        sql = f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {columns} FROM read_parquet({files})"
     else:
-        run(con, f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {empty} WHERE false")
+        sql = f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {empty} WHERE false"
+    run(con, sql)
 
 
 def _register_unreadable(
@@ -104,13 +110,13 @@ def _register_unreadable(
     run(
         con,
         """CREATE OR REPLACE TEMP TABLE unreadable_rows (source VARCHAR, file VARCHAR,
-            sheet VARCHAR, row BIGINT, raw VARCHAR, block_order INTEGER)""",
+            sheet VARCHAR, row BIGINT, raw VARCHAR[], block_order INTEGER)""",
     )
     if unreadable:
         con.executemany(
             "INSERT INTO unreadable_rows VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (item.source, item.file, item.sheet, item.row, item.raw, orders.get(item.file, 0))
+                (item.source, item.file, item.sheet, item.row, [item.raw], orders.get(item.file, 0))
                 for item in unreadable
             ],
         )
@@ -124,7 +130,7 @@ def judge(
     prior_records: Sequence[Path],
     prior_rejects: Sequence[Path],
 ) -> None:
-    """Build the ``accepted`` and ``rejected`` tables from ``feed_rows``."""
+    """Build ``keyed`` (each row's outcome) and ``rejected``; ``ACCEPTED`` selects the rest."""
     _prior(
         con,
         "prior_records",
@@ -142,5 +148,4 @@ def judge(
     _register_unreadable(con, unreadable, file_orders)
     run(con, _JUDGED)
     run(con, _KEYED)
-    run(con, _ACCEPTED)
     run(con, _REJECTED)

@@ -65,8 +65,9 @@ LEFT JOIN (
 ) AS m USING (address)
 """
 
-_FILL = """
-CREATE OR REPLACE TEMP TABLE feed_rows AS
+# A view, not a copy: the (wide) rows are read once, when the outcome is written.
+_LOCATED = """
+CREATE OR REPLACE TEMP VIEW located AS
 SELECT r.* REPLACE (
         coalesce(r.hukou_code, hukou_place.code,
                  CASE WHEN r.id_valid THEN rpad(r.id_number[1:6], 12, '0') END) AS hukou_code,
@@ -85,7 +86,7 @@ LEFT JOIN address_place AS residence_place
 
 
 def resolve_places(con: Connection, *, divisions: pa.Table) -> None:
-    """Rewrite ``feed_rows`` with missing codes resolved and each code's origin marked."""
+    """Create the view ``located``: ``feed_rows`` with missing codes resolved, origins marked."""
     con.register("divisions_arrow", divisions.select(list(DIVISION_COLUMNS)))
     run(con, "CREATE OR REPLACE TEMP TABLE divisions AS SELECT * FROM divisions_arrow")
     run(con, _COUNTY_NAMES)
@@ -93,4 +94,4 @@ def resolve_places(con: Connection, *, divisions: pa.Table) -> None:
     run(con, _ADDRESS_COUNTY)
     run(con, _NARROW.format(target="address_town", parent="address_county", level="town"))
     run(con, _NARROW.format(target="address_place", parent="address_town", level="village"))
-    run(con, _FILL)
+    run(con, _LOCATED)

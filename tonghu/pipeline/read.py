@@ -1,8 +1,9 @@
 """Step 1, read (feeds.md §1): which files are feeds, their headers, and their rows as text.
 
 Each readable sheet or CSV becomes a *block*: a DuckDB view of text cells named by the
-normalised field they hold, plus ``__row`` (the 1-based data row) and ``__raw`` (the row as
-it came, every column kept under its own header, unknown extra columns included). Rows the
+normalised field they hold, plus ``__row`` (the 1-based data row) and ``__raw`` (the row's
+cells as they came, in column order, unknown extra columns included; the block keeps the
+header that names them). Rows the
 CSV parser cannot read become *unreadable* entries instead of disappearing.
 """
 
@@ -72,6 +73,7 @@ class Block:
     view: str
     fields: tuple[str, ...]
     rows: int
+    header: tuple[str, ...]  # the file's own header cells, in column order
 
 
 @dataclass
@@ -343,17 +345,14 @@ def _register_block(
     order = len(result.blocks)
     arrow_name = f"arrow_{order}"
     width = sum(1 for name in table.column_names if name != "__row")
-    header = header + [""] * (width - len(header))
     con.register(arrow_name, table)
-    raw_pairs = ", ".join(
-        f"{quote(_unique_header(header, index))}, c{index}" for index in range(width)
-    )
+    cells = ", ".join(f"c{index}" for index in range(width))
     fields = ", ".join(f"c{index} AS {ident(name)}" for index, name in mapping.items())
     view = f"block_{order}"
     run(
         con,
         f"""CREATE OR REPLACE TEMP VIEW {view} AS
-            SELECT __row, json_object({raw_pairs})::VARCHAR AS __raw, {fields}
+            SELECT __row, [{cells}]::VARCHAR[] AS __raw, {fields}
             FROM {arrow_name}""",
     )
     result.blocks.append(
@@ -365,13 +364,12 @@ def _register_block(
             view=view,
             fields=tuple(mapping.values()),
             rows=table.num_rows,
+            header=tuple(_column_names(header, width)),
         )
     )
 
 
-def _unique_header(header: list[str], index: int) -> str:
-    """The header of column ``index``, made unique (JSON keys) and never empty."""
-    name = header[index].strip() or f"第{index + 1}列"
-    if header[:index].count(header[index]):
-        name = f"{name}#{index + 1}"
-    return name
+def _column_names(header: list[str], width: int) -> list[str]:
+    """Each column's header, never empty (第N列 for a blank cell or a column past the header)."""
+    cells = header + [""] * (width - len(header))
+    return [cell.strip() or f"第{index}列" for index, cell in enumerate(cells, start=1)]

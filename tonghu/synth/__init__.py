@@ -15,31 +15,40 @@ The same children, seed and reference date always give byte-identical files.
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-
-from tonghu.synth.draws import Dice
-from tonghu.synth.emit import FeedWriter
 from tonghu.synth.geo import Geography
 from tonghu.synth.layout import LOCK_FILE, OTHER_FILE, README_FILE
-from tonghu.synth.model import Child
-from tonghu.synth.people import People
-from tonghu.synth.population import Population
-from tonghu.synth.records import Keys, RecordMaker
-from tonghu.synth.scenarios import Scenarios
-from tonghu.synth.truth import Policy
+from tonghu.synth.merge import merge
+from tonghu.synth.shard import (
+    PROGRESS_FILE,
+    RESULT_FILE,
+    SHARDS,
+    ShardResult,
+    ShardSpec,
+    geography,
+    result_from_json,
+    run_shard,
+)
 
 __all__ = ["MAX_CHILDREN", "MIN_CHILDREN", "SynthError", "SynthSummary", "generate"]
 
-MIN_CHILDREN = 200  # room for every boundary case (about 100 children) and random families
-MAX_CHILDREN = 20_000_000
-PROGRESS_EVERY = 1000
+MIN_CHILDREN = 300  # the first shard holds every boundary case (about 120 children)
+MAX_CHILDREN = 5_000_000  # record-key serial numbers are sized for this
+MAX_SEED = 2**63 - 1
 EARLIEST_AS_OF = date(2000, 1, 1)
+PARALLEL_FROM = 20_000  # below this, running the shards here is faster than starting processes
+POLL_SECONDS = 0.5
+WORK_FOLDER = ".synth-work"
 
 Progress = Callable[[int, int], None]
 
@@ -73,59 +82,154 @@ def generate(
     progress: Progress | None = None,
 ) -> SynthSummary:
     """Write a synthetic county of ``children`` children into ``out_dir`` (see module doc)."""
-    _check(out_dir=out_dir, children=children, as_of=as_of)
+    _check(out_dir=out_dir, children=children, seed=seed, as_of=as_of)
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    dice = Dice(seed)
-    generator = np.random.default_rng(seed)
-    geo = Geography(children=children, rng=dice.rng)
-    people = People(dice=dice, generator=generator, geo=geo)
-    keys = Keys()
-    maker = RecordMaker(dice=dice, keys=keys, as_of=as_of)
-    population = Population(
-        geo=geo, people=people, records=maker, dice=dice, generator=generator, as_of=as_of
-    )
-    policy = Policy(as_of=as_of, is_central=geo.is_central, city_of=geo.city_of)
-    writer = FeedWriter(
-        out_dir=out_dir, total=children, dice=Dice(f"{seed}/noise"), keys=keys, as_of=as_of
-    )
-    done = families = 0
-    for family in _all_families(population, as_of=as_of, children=children):
-        families += 1
-        for child in family:
-            writer.child(child, policy.classify(child))
-            done += 1
-            if progress is not None and done % PROGRESS_EVERY == 0:
-                progress(done, children)
-    feed_files = writer.close()
+    work = out_dir / WORK_FOLDER
+    specs = [
+        ShardSpec(shard=k, children=children, seed=seed, as_of=as_of, work=work / f"shard-{k}")
+        for k in range(SHARDS)
+    ]
+    if children < PARALLEL_FROM:
+        results = _run_here(specs, progress)
+    else:
+        results = _run_in_processes(specs, progress)
+    feed_files = merge(out_dir=out_dir, works=[s.work for s in specs], results=results)
+    geo = geography(children, seed)
+    for result in results:
+        geo.used_counties |= result.used_counties
     _write_divisions(out_dir / "divisions.csv", geo)
     skipped = _write_skipped_files(out_dir / "feeds")
     _write_truth_readme(out_dir / "truth" / "README.md")
-    if progress is not None:
-        progress(done, children)
-    counts = writer.counts
+    shutil.rmtree(work)
+    return _summary(
+        out_dir=out_dir,
+        seed=seed,
+        as_of=as_of,
+        results=results,
+        feed_files=feed_files,
+        skipped=skipped,
+        started=started,
+    )
+
+
+def _summary(
+    *,
+    out_dir: Path,
+    seed: int,
+    as_of: date,
+    results: list[ShardResult],
+    feed_files: list[str],
+    skipped: list[str],
+    started: float,
+) -> SynthSummary:
+    rows: Counter[str] = Counter()
+    rejects: Counter[str] = Counter()
+    repeats: Counter[str] = Counter()
+    classified: Counter[str] = Counter()
+    for result in results:
+        rows.update(result.counts.rows)
+        rejects.update(result.counts.rejects)
+        repeats.update(result.counts.repeats)
+        classified.update(result.counts.classified)
     return SynthSummary(
         out_dir=out_dir,
-        children=done,
-        families=families,
+        children=sum(r.children for r in results),
+        families=sum(r.families for r in results),
         seed=seed,
         as_of=as_of,
         feed_files=feed_files,
         skipped_files=skipped,
-        rows_by_source=dict(sorted(counts.rows.items())),
-        expected_rejects=dict(sorted(counts.rejects.items())),
-        identical_repeats=sum(counts.repeats.values()),
-        classified=dict(counts.classified),
+        rows_by_source=dict(sorted(rows.items())),
+        expected_rejects=dict(sorted(rejects.items())),
+        identical_repeats=sum(repeats.values()),
+        classified=dict(classified),
         seconds=time.perf_counter() - started,
     )
 
 
-def _check(*, out_dir: Path, children: int, as_of: date) -> None:
+def _run_here(specs: list[ShardSpec], progress: Progress | None) -> list[ShardResult]:
+    """The shards one after the other in this process."""
+    results: list[ShardResult] = []
+    total = specs[0].children
+    for spec in specs:
+        offset = sum(r.children for r in results)
+
+        def report(done: int, offset: int = offset) -> None:
+            if progress is not None:
+                progress(offset + done, total)
+
+        results.append(run_shard(spec, report))
+    return results
+
+
+def _run_in_processes(specs: list[ShardSpec], progress: Progress | None) -> list[ShardResult]:
+    """Each shard in its own Python process (``python -m tonghu.synth.shard``), which needs
+    nothing from the caller: no start method, main-module guard or pickling."""
+    environment = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[2])
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [package_root, environment.get("PYTHONPATH", "")])
+    )
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for spec in specs:
+            spec.work.mkdir(parents=True, exist_ok=True)
+            command = [
+                sys.executable, "-m", "tonghu.synth.shard", str(spec.shard), str(spec.children),
+                str(spec.seed), spec.as_of.isoformat(), str(spec.work),
+            ]  # fmt: skip
+            with (spec.work / "stderr.txt").open("wb") as errors:
+                processes.append(
+                    subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+                        command, stdout=subprocess.DEVNULL, stderr=errors, env=environment
+                    )
+                )
+        _wait(specs, processes, progress)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return [
+        result_from_json((spec.work / RESULT_FILE).read_text(encoding="utf-8")) for spec in specs
+    ]
+
+
+def _wait(
+    specs: list[ShardSpec], processes: list[subprocess.Popen[bytes]], progress: Progress | None
+) -> None:
+    total = specs[0].children
+    while True:
+        codes = [process.poll() for process in processes]
+        for spec, code in zip(specs, codes, strict=True):
+            if code not in (None, 0):
+                detail = (spec.work / "stderr.txt").read_text(encoding="utf-8", errors="replace")
+                msg = f"生成第 {spec.shard + 1} 部分的进程出错（退出码 {code}）：\n{detail[-2000:]}"
+                raise RuntimeError(msg)
+        if progress is not None:
+            progress(sum(_progress_of(spec) for spec in specs), total)
+        if all(code == 0 for code in codes):
+            return
+        time.sleep(POLL_SECONDS)
+
+
+def _progress_of(spec: ShardSpec) -> int:
+    try:
+        return int((spec.work / PROGRESS_FILE).read_text(encoding="ascii") or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _check(*, out_dir: Path, children: int, seed: int, as_of: date) -> None:
     if not MIN_CHILDREN <= children <= MAX_CHILDREN:
         msg = (
             f"儿童人数应在 {MIN_CHILDREN} 到 {MAX_CHILDREN} 之间"
-            f"（边界用例约需 100 名儿童），实为 {children}"
+            f"（边界用例约需 120 名儿童），实为 {children}"
         )
+        raise SynthError(msg)
+    if not 0 <= seed <= MAX_SEED:
+        msg = f"随机种子应为 0 到 {MAX_SEED} 之间的整数，实为 {seed}"
         raise SynthError(msg)
     if as_of < EARLIEST_AS_OF:
         msg = f"摸排基准日 {as_of.isoformat()} 过早：应不早于 {EARLIEST_AS_OF.isoformat()}"
@@ -136,12 +240,6 @@ def _check(*, out_dir: Path, children: int, as_of: date) -> None:
     if out_dir.is_dir() and any(out_dir.iterdir()):
         msg = f"输出目录 {out_dir} 不为空：请指定新目录或先清空，以免新旧文件混在一起"
         raise SynthError(msg)
-
-
-def _all_families(population: Population, *, as_of: date, children: int) -> Iterator[list[Child]]:
-    scenarios = Scenarios(population, as_of=as_of)
-    yield from scenarios.families()
-    yield from population.families(first_ordinal=scenarios.count + 1, last_ordinal=children)
 
 
 def _write_divisions(path: Path, geo: Geography) -> None:

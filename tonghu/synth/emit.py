@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from tonghu.synth import ids
-from tonghu.synth.columns import Kind, Source
+from tonghu.synth.columns import Column, Kind, Source
 from tonghu.synth.draws import Dice
-from tonghu.synth.layout import EXTRA_VALUES, NOTES, PLANS, XLSX_ROW_CAP, Part, SourcePlan
+from tonghu.synth.layout import EXTRA_VALUES, PLANS, XLSX_ROW_CAP, Part, SourcePlan
 from tonghu.synth.model import Child, Record, Value
-from tonghu.synth.noise import Cell, FileStyle, NoiseLog, Noiser
+from tonghu.synth.noise import Cell, FileStyle, NoiseLog, Noiser, Renderer
 from tonghu.synth.people import PHONE_PREFIXES
 from tonghu.synth.records import Keys
 from tonghu.synth.truth import Truth
-from tonghu.synth.writers import CsvTable, Table, XlsxBook
+from tonghu.synth.writers import CsvTable, XlsxRows
 
 MISSING_NAME = "missing_name"
 MISSING_IDENTITY = "missing_identity"
@@ -67,99 +67,109 @@ class RowWriter(Protocol):
 
 
 class _Place:
-    """Where one part's rows currently go, and the data-row number of the last one."""
+    """Where one part's rows go in this shard, and the shard-local number of the last row."""
 
-    def __init__(self, file: str, sheet: str, table: Table, part: Part) -> None:
-        self.file = file
-        self.sheet = sheet
+    def __init__(self, table: CsvTable | XlsxRows, part: Part, source: Source) -> None:
+        self.file = part.file
+        self.sheet = part.sheet
         self.table = table
         self.part = part
+        self.columns = part.columns(source)
+        self.key_index = [column.name for column in self.columns].index(source.key)
+        self.plan: tuple[tuple[Renderer, Column], ...] = ()
         self.rows = 0
 
 
-class _SourceOutput:
-    """All files of one source: its parts, and an overflow CSV for each full workbook."""
+@dataclass(frozen=True)
+class _Written:
+    """A row as written: where, its cells (with extra columns) and its key cell."""
 
-    def __init__(
-        self, plan: SourcePlan, feeds: Path, books: dict[str, XlsxBook], opened: list[CsvTable]
-    ) -> None:
+    place: _Place
+    row: list[Cell]
+    key: str
+
+
+def body_path(work: Path, file: str, sheet: str = "") -> Path:
+    """The shard-local file holding the rows of one feed file (or one workbook sheet)."""
+    return work / (f"{file}#{sheet}.rows" if sheet else f"{file}.body")
+
+
+def overflow_part(part: Part) -> Part:
+    """The CSV file that continues a workbook past the row cap (it sorts after the workbook)."""
+    return replace(
+        part, file=part.file.removesuffix(".xlsx") + "_续.csv", sheet="", style=OVERFLOW_STYLE
+    )
+
+
+class _SourceOutput:
+    """All files of one source in this shard: its parts, and an overflow CSV for each full
+    workbook. Bodies only: headers are written when the shards are merged."""
+
+    def __init__(self, plan: SourcePlan, work: Path, row_cap: int) -> None:
         self.plan = plan
         self.source = plan.source
-        self._feeds = feeds
-        self._opened = opened
-        self._books = books
+        self._work = work
+        self._row_cap = row_cap
         self.places: list[_Place] = [self._open(part) for part in plan.parts]
-        self._overflow: dict[str, _Place] = {}
+        self.overflow: dict[str, _Place] = {}
         self._book_rows: Counter[str] = Counter()
 
     def _open(self, part: Part) -> _Place:
+        path = body_path(self._work, part.file, part.sheet)
+        table: CsvTable | XlsxRows
         if part.is_xlsx:
-            book = self._books.get(part.file)
-            if book is None:
-                book = self._books[part.file] = XlsxBook(self._feeds / part.file)
-            table: Table = book.sheet(part.sheet)
+            table = XlsxRows(path)
         else:
-            csv_table = CsvTable(
-                self._feeds / part.file, encoding=part.encoding, newline=part.newline
-            )
-            self._opened.append(csv_table)
-            table = csv_table
-        table.append(part.header_row(self.source))
-        return _Place(part.file, part.sheet, table, part)
+            encoding = "utf-8" if part.encoding == "utf-8-sig" else part.encoding
+            table = CsvTable(path, encoding=encoding, newline=part.newline)
+        return _Place(table, part, self.source)
 
     def place(self, index: int) -> _Place:
         """The place for the next row of part ``index``; a workbook past the row cap
         continues in a CSV file of the same source named after it."""
         part = self.plan.parts[index]
-        if not part.is_xlsx or self._book_rows[part.file] < XLSX_ROW_CAP:
+        if not part.is_xlsx or self._book_rows[part.file] < self._row_cap:
             self._book_rows[part.file] += 1
             return self.places[index]
-        overflow = self._overflow.get(part.file)
+        overflow = self.overflow.get(part.file)
         if overflow is None:
-            csv_part = replace(part, file=part.file.removesuffix(".xlsx") + "_续.csv", sheet="",
-                               style=OVERFLOW_STYLE)  # fmt: skip
-            overflow = self._overflow[part.file] = self._open(csv_part)
+            overflow = self.overflow[part.file] = self._open(overflow_part(part))
         return overflow
 
-    @property
-    def files(self) -> list[str]:
-        places = [*self.places, *self._overflow.values()]
-        return sorted({place.file for place in places})
+    def close(self) -> None:
+        for place in [*self.places, *self.overflow.values()]:
+            place.table.close()
 
 
 class FeedWriter:
-    """Streams rows of every source and the truth files; holds no per-child state."""
+    """Streams one shard's rows of every source and of the truth files; keeps no per-child
+    state. ``work`` receives bodies without headers, merged later by ``merge``."""
 
-    def __init__(self, *, out_dir: Path, total: int, dice: Dice, keys: Keys, as_of: date) -> None:
+    def __init__(
+        self, *, work: Path, total: int, shards: int, dice: Dice, keys: Keys, as_of: date
+    ) -> None:
         self.total = total
         self.dice = dice
         self.keys = keys
         self.as_of = as_of
         self.noiser = Noiser(dice)
         self.counts = Counts()
-        self.feeds = out_dir / "feeds"
-        self.truth_dir = out_dir / "truth"
-        self.feeds.mkdir(parents=True, exist_ok=True)
-        self.truth_dir.mkdir(parents=True, exist_ok=True)
-        self._csv_tables: list[CsvTable] = []
-        self._books: dict[str, XlsxBook] = {}
-        self.outputs = {
-            plan.source.name: _SourceOutput(plan, self.feeds, self._books, self._csv_tables)
-            for plan in PLANS
-        }
+        self.work = work
+        work.mkdir(parents=True, exist_ok=True)
+        row_cap = XLSX_ROW_CAP // shards
+        self.outputs = {plan.source.name: _SourceOutput(plan, work, row_cap) for plan in PLANS}
         self._forced: Counter[str] = Counter()
         self._truth_handles: list[IO[str]] = []
-        self._children = self._truth_csv("children.csv", CHILDREN_COLUMNS)
-        self._services = self._truth_csv("services.csv", ("true_child_id", "service_code"))
-        self._records = self._truth_csv("records.csv", RECORDS_COLUMNS)
-        self._noise = self._truth_csv("noise.csv", NOISE_COLUMNS)
+        self._children = self._truth_csv("children.csv")
+        self._truth_csv("services.csv")
+        self._services_handle = self._truth_handles[-1]
+        self._records = self._truth_csv("records.csv")
+        self._noise = self._truth_csv("noise.csv")
 
-    def _truth_csv(self, name: str, header: tuple[str, ...]) -> RowWriter:
-        handle = (self.truth_dir / name).open("w", encoding="utf-8", newline="")
+    def _truth_csv(self, name: str) -> RowWriter:
+        handle = body_path(self.work, f"truth-{name}").open("w", encoding="utf-8", newline="")
         self._truth_handles.append(handle)
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        return writer
+        return csv.writer(handle, lineterminator="\n")
 
     # Children --------------------------------------------------------------------------------
     def child(self, child: Child, truth: Truth) -> None:
@@ -168,9 +178,9 @@ class FeedWriter:
         for record in child.records:
             output = self.outputs[record.source]
             index = self._route(output.plan, child, record)
-            row = self._write(output, index, child, record, light=light)
+            written = self._write(output, index, child, record, light=light)
             if record.derive_extras:
-                self._extras(output, index, child, record, row)
+                self._extras(output, index, child, record, written)
 
     def _truth_row(self, truth: Truth) -> None:
         self._children.writerow((
@@ -180,8 +190,9 @@ class FeedWriter:
             int(truth.is_migrant), int(truth.is_left_behind), ";".join(truth.key_care),
             ";".join(truth.difficulty), truth.dropout_risk, int(truth.is_resident), truth.scenario,
         ))  # fmt: skip
-        for code in truth.services:
-            self._services.writerow((truth.child_id, code))
+        if truth.services:
+            child_id = truth.child_id
+            self._services_handle.write("".join(f"{child_id},{code}\n" for code in truth.services))
         counts = self.counts.classified
         counts["children"] += 1
         counts["resident"] += truth.is_resident
@@ -210,36 +221,45 @@ class FeedWriter:
         *,
         light: bool,
         expected: str = "",
-        repeat_of: list[Cell] | None = None,
         known_noise: Sequence[tuple[str, str]] = (),
-    ) -> list[Cell]:
-        """Write one row (``repeat_of``: exactly these cells again) and its truth lines."""
+    ) -> _Written:
+        """Render and write one row of ``record`` and its truth lines."""
         place = output.place(index)
-        log: NoiseLog = list(known_noise)
-        if repeat_of is None:
-            columns = place.part.columns(output.source)
-            cells, noise = self.noiser.render(
-                output.source, record, columns, place.part.style, light=light
-            )
-            log += noise
-            row = self._with_extra_columns(place.part, cells, place.rows + 1)
-        else:
-            row = repeat_of
-        place.table.append(row)
+        if not place.plan:
+            place.plan = self.noiser.plan(place.columns)
+        cells, noise = self.noiser.render(
+            output.source, record, place.plan, place.part.style, light=light
+        )
+        row = self._with_extra_columns(place.part, cells, place.rows + 1)
+        written = _Written(place, row, str(cells[place.key_index]))
+        self._append(output, written, child, expected=expected, noise=[*known_noise, *noise])
+        return written
+
+    def _append(
+        self,
+        output: _SourceOutput,
+        written: _Written,
+        child: Child,
+        *,
+        expected: str = "",
+        noise: Sequence[tuple[str, str]] = (),
+        repeat: bool = False,
+    ) -> None:
+        place = written.place
+        place.table.append(written.row)
         place.rows += 1
         name = output.source.name
         self._records.writerow((
-            name, record.key, child.child_id, expected, int(repeat_of is not None), place.file,
-            place.sheet, place.rows,
+            name, written.key, child.child_id, expected, int(repeat), place.file, place.sheet,
+            place.rows,
         ))  # fmt: skip
-        for column, kind in log:
+        for column, kind in noise:
             self._noise.writerow((name, place.file, place.sheet, place.rows, column, kind))
         self.counts.rows[name] += 1
         if expected:
             self.counts.rejects[expected] += 1
-        if repeat_of is not None:
+        if repeat:
             self.counts.repeats[name] += 1
-        return row
 
     def _with_extra_columns(self, part: Part, cells: list[Cell], row_number: int) -> list[Cell]:
         if not part.extra:
@@ -259,13 +279,14 @@ class FeedWriter:
 
     # Extra rows --------------------------------------------------------------------------------
     def _extras(
-        self, output: _SourceOutput, index: int, child: Child, record: Record, row: list[Cell]
+        self, output: _SourceOutput, index: int, child: Child, record: Record, written: _Written
     ) -> None:
         kind = self._extra_kind(output.source.name)
         if kind is None:
             return
         if kind == "repeat":
-            self._write(output, index, child, record, light=True, repeat_of=row)
+            # The same row again, in the same file: identical content.
+            self._append(output, written, child, repeat=True)
         elif kind == DUPLICATE_KEY:
             changed = _mutated(record, self.dice)
             self._write(output, index, child, changed, light=False, expected=DUPLICATE_KEY)
@@ -323,23 +344,16 @@ class FeedWriter:
         return key
 
     # Closing -----------------------------------------------------------------------------------
-    def write_notes(self) -> None:
-        for plan in PLANS:
-            if plan.notes_sheet:
-                sheet = self._books[plan.parts[0].file].sheet("填表说明")
-                for line in NOTES:
-                    sheet.append(list(line))
-
-    def close(self) -> list[str]:
-        """Finish every file; the names of the feed files written."""
-        self.write_notes()
-        for table in self._csv_tables:
-            table.close()
-        for book in self._books.values():
-            book.close()
+    def close(self) -> dict[tuple[str, str], int]:
+        """Finish every body; the rows written per (file, sheet)."""
+        rows: dict[tuple[str, str], int] = {}
+        for output in self.outputs.values():
+            output.close()
+            for place in [*output.places, *output.overflow.values()]:
+                rows[(place.file, place.sheet)] = place.rows
         for handle in self._truth_handles:
             handle.close()
-        return sorted({name for output in self.outputs.values() for name in output.files})
+        return rows
 
 
 def _mutated(record: Record, dice: Dice) -> Record:

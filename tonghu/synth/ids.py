@@ -7,6 +7,7 @@ area (6) + YYMMDD (6) + sequence (3), with the century implied to be 19.
 
 from __future__ import annotations
 
+import operator
 import random
 from datetime import date
 
@@ -19,7 +20,7 @@ _SEQUENCE_TRIES = 2000
 
 def check_char(body: str) -> str:
     """The MOD 11-2 check character for the first 17 digits ``body``."""
-    total = sum(int(digit) * weight for digit, weight in zip(body, WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, body), WEIGHTS))
     return CHECK_CHARS[total % 11]
 
 
@@ -57,20 +58,31 @@ def with_wrong_check(number: str, rng: random.Random) -> str:
 
 
 class IdAllocator:
-    """Issues unique, valid ID numbers. Memory: one int per issued number."""
+    """Issues unique, valid ID numbers. Memory: one int per issued number.
 
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
+    ``shard``/``shards`` split the sequence numbers between independent generators (each
+    takes its own range of 000–999), so that numbers issued in parallel never collide.
+    """
+
+    def __init__(self, rng: random.Random, *, shard: int = 0, shards: int = 1) -> None:
+        self._random = rng.random
         self._issued: set[int] = set()
+        width = 500 // shards
+        self._low = shard * width
+        self._width = width
 
     def issue(self, area: str, birth: date, *, male: bool) -> str:
-        rng = self._rng
+        stamp = f"{area}{birth.year:04d}{birth.month:02d}{birth.day:02d}"
+        issued = self._issued
         for _ in range(_SEQUENCE_TRIES):
-            sequence = rng.randrange(0, 500) * 2 + 1 if male else rng.randrange(1, 500) * 2
-            body = f"{area}{birth:%Y%m%d}{sequence:03d}"
+            pair = self._low + int(self._random() * self._width)
+            sequence = pair * 2 + 1 if male else pair * 2
+            if sequence == 0:
+                continue
+            body = f"{stamp}{sequence:03d}"
             value = int(body)
-            if value not in self._issued:
-                self._issued.add(value)
+            if value not in issued:
+                issued.add(value)
                 return body + check_char(body)
         msg = f"no free sequence number left for area {area} on {birth}"
         raise RuntimeError(msg)

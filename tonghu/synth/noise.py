@@ -20,6 +20,7 @@ from tonghu.synth.model import Record, Value
 
 Cell = str | date | int | None
 NoiseLog = list[tuple[str, str]]  # (canonical column, noise kind)
+Renderer = Callable[["Column", "Value", "FileStyle", bool, NoiseLog], Cell]
 
 EXCEL_EPOCH = date(1899, 12, 30)
 FULL_WIDTH_OFFSET = 0xFEE0
@@ -34,7 +35,7 @@ ID_OFTEN_EMPTY = frozenset({"health_child", "cdc_vaccination"})
 
 
 def _iso(day: date) -> str:
-    return f"{day:%Y-%m-%d}"
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
 
 
 def _slash(day: date) -> str:
@@ -42,15 +43,15 @@ def _slash(day: date) -> str:
 
 
 def _slash_padded(day: date) -> str:
-    return f"{day:%Y/%m/%d}"
+    return f"{day.year:04d}/{day.month:02d}/{day.day:02d}"
 
 
 def _compact(day: date) -> str:
-    return f"{day:%Y%m%d}"
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def _dotted(day: date) -> str:
-    return f"{day:%Y.%m.%d}"
+    return f"{day.year:04d}.{day.month:02d}.{day.day:02d}"
 
 
 def _chinese(day: date) -> str:
@@ -58,7 +59,7 @@ def _chinese(day: date) -> str:
 
 
 def _chinese_padded(day: date) -> str:
-    return f"{day:%Y}年{day:%m}月{day:%d}日"
+    return f"{day.year:04d}年{day.month:02d}月{day.day:02d}日"
 
 
 DATE_FORMATS: dict[str, Callable[[date], str]] = {
@@ -116,7 +117,7 @@ class Noiser:
 
     def __init__(self, dice: Dice) -> None:
         self.dice = dice
-        self._renderers: dict[Kind, Callable[[Column, Value, FileStyle, bool, NoiseLog], Cell]] = {
+        self._renderers: dict[Kind, Renderer] = {
             Kind.KEY: self._key,
             Kind.NAME: self._name,
             Kind.PERSON: self._person,
@@ -131,22 +132,25 @@ class Noiser:
             Kind.ENUM: self._enum,
         }
 
+    def plan(self, columns: tuple[Column, ...]) -> tuple[tuple[Renderer, Column], ...]:
+        """The renderer of each column, looked up once per file."""
+        return tuple((self._renderers[column.kind], column) for column in columns)
+
     def render(
         self,
         source: Source,
         record: Record,
-        columns: tuple[Column, ...],
+        plan: tuple[tuple[Renderer, Column], ...],
         style: FileStyle,
         *,
         light: bool,
     ) -> tuple[list[Cell], NoiseLog]:
-        """Cells for ``columns`` of ``record``; ``light`` keeps values recoverable exactly."""
+        """Cells for the planned columns of ``record``; ``light`` keeps values recoverable."""
         log: NoiseLog = []
         values = record.values
         self._source = source.name
         cells = [
-            self._renderers[column.kind](column, values.get(column.name), style, light, log)
-            for column in columns
+            render(column, values.get(column.name), style, light, log) for render, column in plan
         ]
         return cells, log
 
@@ -154,11 +158,7 @@ class Noiser:
     def _key(
         self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog
     ) -> Cell:
-        text = "" if value is None else str(value)
-        if self._source == "disability_cert" and text[17:18] == "X" and self.dice.chance(0.3):
-            log.append((column.name, "id_lower_x"))
-            return text[:17] + "x" + text[18:]
-        return text
+        return "" if value is None else str(value)
 
     def _name(
         self, column: Column, value: Value, style: FileStyle, light: bool, log: NoiseLog

@@ -24,10 +24,18 @@ ROADS = ("建设路", "中兴路", "光明路", "新华路", "矿工路", "曙�
 class People:
     """Draws names, IDs and phones with realistic frequencies."""
 
-    def __init__(self, *, dice: Dice, generator: np.random.Generator, geo: Geography) -> None:
+    def __init__(
+        self,
+        *,
+        dice: Dice,
+        generator: np.random.Generator,
+        geo: Geography,
+        shard: int = 0,
+        shards: int = 1,
+    ) -> None:
         self.dice = dice
         self.geo = geo
-        self.ids = IdAllocator(dice.rng)
+        self.ids = IdAllocator(dice.rng, shard=shard, shards=shards)
         self._surname = Sampler(
             generator, [name for name, _ in names.SURNAMES], [w for _, w in names.SURNAMES]
         )

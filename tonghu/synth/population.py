@@ -131,7 +131,14 @@ class Population:
         group = self.geo.hukou_groups[self._group.draw()]
         return self.dice.pick(group)
 
-    def family(self, kind: str, eldest_birth: date, *, county: str | None = None) -> Family:
+    def family(
+        self,
+        kind: str,
+        eldest_birth: date,
+        *,
+        county: str | None = None,
+        uyghur: bool | None = None,
+    ) -> Family:
         county = county or self.hukou_county(kind)
         self.geo.used_counties.add(county)
         village = self._village.draw()
@@ -149,16 +156,17 @@ class Population:
             address=street_address(village, self.dice),
             income=self.dice.weighted(INCOMES),
         )
-        self.parents(family, eldest_birth)
+        self.parents(family, eldest_birth, uyghur=uyghur)
         if kind != "local":
             self.migration(family, eldest_birth)
         self.situation(family, "local" if kind == "local" else kind)
         self.civil_statuses(family)
         return family
 
-    def parents(self, family: Family, eldest_birth: date) -> None:
+    def parents(self, family: Family, eldest_birth: date, *, uyghur: bool | None = None) -> None:
         county = family.hukou_county
-        uyghur = county[:2] == "65" and self.dice.chance(0.85)
+        if uyghur is None:
+            uyghur = county[:2] == "65" and self.dice.chance(0.85)
         mother_birth = days_before(eldest_birth, self.dice.between(20 * 365, 36 * 365))
         father_birth = days_before(mother_birth, self.dice.between(-2 * 365, 6 * 365))
         surname = self.people.surname()

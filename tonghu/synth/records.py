@@ -29,15 +29,18 @@ class Schooling:
 
 
 class Keys:
-    """Record keys, unique within each source."""
+    """Record keys, unique within each source. Shards interleave their serial numbers
+    (shard ``k`` of ``n`` takes k+1, k+1+n, ...), so that keys never collide."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, shard: int = 0, shards: int = 1) -> None:
         self._next: dict[str, int] = {}
+        self._shard = shard
+        self._shards = shards
 
     def next(self, source: str) -> int:
-        number = self._next.get(source, 0) + 1
-        self._next[source] = number
-        return number
+        count = self._next.get(source, 0)
+        self._next[source] = count + 1
+        return count * self._shards + self._shard + 1
 
     def police(self, registered: date) -> str:
         return f"{COUNTY}{registered.year}{self.next('police_residence'):07d}"
@@ -328,7 +331,10 @@ class RecordMaker:
         return Record("civil_status", str(values["名册编号"]), values)
 
     def disability(self, child: Child, *, category: int, grade: int, issued: date) -> Record:
-        key = f"{child.person.id_number}{category}{grade}"
+        number = child.person.id_number
+        if number.endswith("X") and self.dice.chance(0.3):
+            number = number[:17] + "x"  # as some certificates were typed
+        key = f"{number}{category}{grade}"
         values: dict[str, Value] = {
             "残疾人证号": key,
             "姓名": child.person.name,

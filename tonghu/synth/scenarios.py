@@ -96,7 +96,7 @@ class Scenarios:
         return shift(years_before(self.as_of, years), -past)
 
     def _family(self, kind: str, county: str, birth: date, arrival: date | None = None) -> Family:
-        family = self.pop.family(kind, birth, county=county)
+        family = self.pop.family(kind, birth, county=county, uyghur=county == XINJIANG or None)
         family.civil = []
         family.hardship = False
         family.father_state = ParentState(AT_HOME)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from tonghu.synth.columns import SOURCE_BY_NAME, SOURCE_ORDER
-from tonghu.synth.model import UNABLE_STATES, WORKING_AWAY, Child, Record
+from tonghu.synth.model import UNABLE_STATES, WORKING_AWAY, Child, Record, Value
 
 # --- Policy numbers. These mirror policy.md (the default policy profile). The real system
 # --- reads them from a policy profile file; synth deliberately does not import it.
@@ -134,6 +134,9 @@ class Policy:
 
     def classify(self, child: Child) -> Truth:
         records = child.records
+        by_source: dict[str, list[Record]] = {}
+        for record in records:
+            by_source.setdefault(record.source, []).append(record)
         age = age_at(child.person.birth, self.as_of)
         current = [r for r in records if self.is_current(r)]
         resident = bool(current)
@@ -141,12 +144,26 @@ class Policy:
         residence = residence_code(current)
         hukou = hukou_code(records) or child.hukou_code
         migrant = resident and self._migrant(age, hukou, residence, since)
-        visit = latest(r for r in records if r.source == "visit_survey")
+        visit = latest(by_source.get("visit_survey", ()))
         left_behind = resident and self._left_behind(age, hukou, residence, visit)
-        difficulty = self._difficulty(records)
-        key_care = self._key_care(records, visit, difficulty)
-        dropout = self._dropout(age, records, resident=resident, migrant=migrant)
-        services = self._services(age, records, difficulty, key_care) if migrant else ()
+        categories = self._current_categories(by_source.get("civil_status", ()))
+        difficulty = self._difficulty(categories, disabled="disability_cert" in by_source)
+        declarations = [r.values for r in by_source.get("self_declaration", ())]
+        key_care = self._key_care(categories, declarations, visit, difficulty)
+        edu = by_source.get("edu_migrant", [])
+        dropout = self._dropout(age, edu, resident=resident, migrant=migrant)
+        services = (
+            self._services(
+                age,
+                edu=edu,
+                declarations=declarations,
+                categories=categories,
+                difficulty=difficulty,
+                key_care=key_care,
+            )
+            if migrant
+            else ()
+        )
         return Truth(
             child_id=child.child_id,
             name=child.person.name,
@@ -218,21 +235,16 @@ class Policy:
         return isinstance(since, date) and since <= self.away_cutoff
 
     # §4
-    def _difficulty(self, records: list[Record]) -> tuple[str, ...]:
-        found = {
-            DIFFICULTY_BY_CATEGORY[category]
-            for category in self._current_categories(records)
-            if category in DIFFICULTY_BY_CATEGORY
-        }
-        if any(r.source == "disability_cert" for r in records):
+    def _difficulty(self, categories: set[str], *, disabled: bool) -> tuple[str, ...]:
+        found = {DIFFICULTY_BY_CATEGORY[c] for c in categories if c in DIFFICULTY_BY_CATEGORY}
+        if disabled:
             found.add("disabled")
         return tuple(code for code in DIFFICULTY_ORDER if code in found)
 
-    def _current_categories(self, records: list[Record]) -> set[str]:
+    def _current_categories(self, civil: Iterable[Record]) -> set[str]:
+        """类别 of the civil_status records current at D (起始 ≤ D, 终止 empty or after D)."""
         categories = set()
-        for record in records:
-            if record.source != "civil_status":
-                continue
+        for record in civil:
             start, end = record.values.get("起始日期"), record.values.get("终止日期")
             started = isinstance(start, date) and start <= self.as_of
             if started and (end is None or (isinstance(end, date) and end > self.as_of)):
@@ -241,12 +253,15 @@ class Policy:
 
     # §5
     def _key_care(
-        self, records: list[Record], visit: Record | None, difficulty: tuple[str, ...]
+        self,
+        categories: set[str],
+        declarations: list[dict[str, Value]],
+        visit: Record | None,
+        difficulty: tuple[str, ...],
     ) -> tuple[str, ...]:
-        visit_values = visit.values if visit else {}
-        declarations = [r.values for r in records if r.source == "self_declaration"]
+        visit_values: Mapping[str, object] = visit.values if visit else {}
         found = set()
-        if HARDSHIP_CATEGORIES & self._current_categories(records) or any(
+        if HARDSHIP_CATEGORIES & categories or any(
             d.get("家庭生活困难") == YES for d in declarations
         ):
             found.add("hardship")
@@ -263,10 +278,9 @@ class Policy:
         return tuple(code for code in KEY_CARE_ORDER if code in found)
 
     # §6
-    def _dropout(self, age: int, records: list[Record], *, resident: bool, migrant: bool) -> str:
+    def _dropout(self, age: int, edu: list[Record], *, resident: bool, migrant: bool) -> str:
         if not resident or not SCHOOL_AGE_MIN <= age <= SCHOOL_AGE_MAX:
             return ""
-        edu = [r for r in records if r.source == "edu_migrant"]
         newest = latest(edu)
         if newest is not None and newest.values.get("学籍状态") == "辍学":
             return "dropped_out"
@@ -282,15 +296,14 @@ class Policy:
     def _services(
         self,
         age: int,
-        records: list[Record],
+        *,
+        edu: list[Record],
+        declarations: list[dict[str, Value]],
+        categories: set[str],
         difficulty: tuple[str, ...],
         key_care: tuple[str, ...],
     ) -> tuple[str, ...]:
-        enrolled = latest(
-            r
-            for r in records
-            if r.source == "edu_migrant" and r.values.get("学籍状态") in ENROLLED_STATUSES
-        )
+        enrolled = latest(r for r in edu if r.values.get("学籍状态") in ENROLLED_STATUSES)
         stage = str(enrolled.values.get("学段") or "") if enrolled else ""
         codes = set(ALL_MIGRANTS_SERVICES)
         rules = (
@@ -300,14 +313,13 @@ class Policy:
              or (SCHOOL_AGE_MIN <= age <= SCHOOL_AGE_MAX and not stage)),
             ("S04", stage == "高中"),
             ("S05", stage == "中职"),
-            ("S09", any(r.source == "self_declaration" and r.values.get("住房困难") == YES
-                        for r in records)),
+            ("S09", any(d.get("住房困难") == YES for d in declarations)),
             ("S10", bool({"orphan", "hiv", "fuc"} & set(difficulty))),
             ("S11", "disabled" in difficulty),
             ("S12", "disabled" in difficulty),
             ("S13", "dibao" in difficulty),
             ("S14", "tekun" in difficulty),
-            ("S15", TEMPORARY_RELIEF in self._current_categories(records)),
+            ("S15", TEMPORARY_RELIEF in categories),
             ("S20", bool(VISIT_SERVICES & set(key_care))),
             ("S21", bool(key_care)),
         )  # fmt: skip
@@ -375,7 +387,3 @@ def hukou_code(records: list[Record]) -> str:
     if not votes:
         return ""
     return min(votes, key=lambda code: (-votes[code][0], votes[code][1]))
-
-
-def one_day_after(day: date) -> date:
-    return day + timedelta(days=1)

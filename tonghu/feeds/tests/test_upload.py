@@ -47,7 +47,7 @@ def test_a_clerk_uploads_a_file_and_sees_its_summary(world: World, settings: Any
     stored = FeedImport.objects.get()
     assert (stored.rows_read, stored.rows_accepted, stored.rows_rejected) == (2, 1, 1)
     names = {p.name for p in _store_files(settings)}
-    assert names == {"records.parquet", "rejects.parquet", "original.csv"}
+    assert names == {"records.parquet", "rejects.parquet", "blocks.parquet", "original.csv"}
     entry = AuditEntry.objects.get(action=Action.IMPORT)
     assert entry.object_ids == [str(stored.pk)]
     assert "测试学生" not in entry.detail
@@ -184,7 +184,12 @@ def test_the_report_lists_rejects_and_warnings_in_chinese(world: World) -> None:
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     rejects = list(book["拒收的行"].values)
     assert rejects[0][:6] == ("数据来源", "文件", "工作表", "行号", "记录编号", "拒收原因")
-    assert rejects[1][3:6] == (1, "'=HYPERLINK(1)", "缺少姓名")
+    assert rejects[1][3:7] == (
+        1,
+        "'=HYPERLINK(1)",
+        "缺少姓名",
+        "学籍号==HYPERLINK(1)；姓名=；出生日期=2015-03-02；学籍状态=在读",
+    )
     warnings = list(book["警告"].values)
     assert warnings[1][3:7] == (2, "G2", "学籍状态", "取值不在规定范围内")
     assert AuditEntry.objects.filter(action=Action.EXPORT, object_type="feed_import").exists()
