@@ -47,12 +47,9 @@ class PartCount:
     read: int = 0
     accepted: int = 0
     repeated: int = 0
-    rejected: Counter[str] = field(default_factory=Counter)
+    rejected_rows: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)  # by reason (a row may have two)
     warnings: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def rejected_rows(self) -> int:
-        return self.rejected.total()
 
 
 @dataclass
@@ -215,7 +212,8 @@ def _count(con: Connection, records: Path) -> list[PartCount]:
         parts[source, file, sheet].rejected[reason] = rows
     for source, file, sheet, code, rows in found["warnings"]:
         parts[source, file, sheet].warnings[code] = rows
-    rejected_rows = {(s, f, sh): n for s, f, sh, n in found["rejected_rows"]}
-    for key, part in parts.items():
-        part.repeated = part.read - part.accepted - rejected_rows.get(key, 0)
+    for source, file, sheet, rows in found["rejected_rows"]:
+        parts[source, file, sheet].rejected_rows = rows
+    for part in parts.values():
+        part.repeated = part.read - part.accepted - part.rejected_rows
     return sorted(parts.values(), key=lambda part: (part.file, part.sheet))

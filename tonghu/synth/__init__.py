@@ -164,7 +164,7 @@ def _run_here(specs: list[ShardSpec], progress: Progress | None) -> list[ShardRe
 
 
 def _run_in_processes(specs: list[ShardSpec], progress: Progress | None) -> list[ShardResult]:
-    """Each shard in its own Python process (``python -m tonghu.synth.shard``), which needs
+    """Each shard in its own Python process (``python -m tonghu.synth.worker``), which needs
     nothing from the caller: no start method, main-module guard or pickling."""
     environment = dict(os.environ)
     package_root = str(Path(__file__).resolve().parents[2])
@@ -176,7 +176,7 @@ def _run_in_processes(specs: list[ShardSpec], progress: Progress | None) -> list
         for spec in specs:
             spec.work.mkdir(parents=True, exist_ok=True)
             command = [
-                sys.executable, "-m", "tonghu.synth.shard", str(spec.shard), str(spec.children),
+                sys.executable, "-m", "tonghu.synth.worker", str(spec.shard), str(spec.children),
                 str(spec.seed), spec.as_of.isoformat(), str(spec.work),
             ]  # fmt: skip
             with (spec.work / "stderr.txt").open("wb") as errors:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -155,28 +154,3 @@ def result_from_json(text: str) -> ShardResult:
         ),
         used_counties=set(data["used_counties"]),
     )
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Worker process: ``python -m tonghu.synth.shard SHARD CHILDREN SEED AS_OF WORK``.
-
-    Progress goes to WORK/progress.txt, the result to WORK/result.json."""
-    shard, children, seed, as_of, work = argv if argv is not None else sys.argv[1:]
-    spec = ShardSpec(
-        shard=int(shard),
-        children=int(children),
-        seed=int(seed),
-        as_of=date.fromisoformat(as_of),
-        work=Path(work),
-    )
-    progress_file = spec.work / PROGRESS_FILE
-
-    def report(done: int) -> None:
-        progress_file.write_text(str(done), encoding="ascii")
-
-    result = run_shard(spec, report)
-    (spec.work / RESULT_FILE).write_text(result_to_json(result), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    main()

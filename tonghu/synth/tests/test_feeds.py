@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tonghu import synth
 from tonghu.synth import MIN_CHILDREN, SynthError, generate, ids
 from tonghu.synth.columns import SOURCES, Kind, source_of_file
 from tonghu.synth.layout import LOCK_FILE, OTHER_FILE, README_FILE
@@ -39,6 +40,25 @@ def test_same_arguments_give_identical_bytes(tmp_path: Path) -> None:
     other = generate(out_dir=tmp_path / "c", children=300, seed=4, as_of=AS_OF)
     assert _digest(tmp_path / "c") != _digest(tmp_path / "a")
     assert other.children == 300
+
+
+def test_worker_processes_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = generate(out_dir=tmp_path / "here", children=300, seed=5, as_of=AS_OF)
+    monkeypatch.setattr(synth, "PARALLEL_FROM", 0)
+    seen: list[tuple[int, int]] = []
+    there = generate(
+        out_dir=tmp_path / "there",
+        children=300,
+        seed=5,
+        as_of=AS_OF,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert here.rows_by_source == there.rows_by_source
+    assert _digest(tmp_path / "here") == _digest(tmp_path / "there")
+    assert seen[-1] == (300, 300)
+    assert not (tmp_path / "there" / ".synth-work").exists()
 
 
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:

@@ -1,0 +1,35 @@
+"""Worker process of one shard: ``python -m tonghu.synth.worker SHARD CHILDREN SEED AS_OF WORK``.
+
+Kept apart from ``tonghu.synth.shard`` so that running it does not import the module it runs
+twice. Progress goes to WORK/progress.txt, the result to WORK/result.json.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+from tonghu.synth.shard import PROGRESS_FILE, RESULT_FILE, ShardSpec, result_to_json, run_shard
+
+
+def main(argv: list[str] | None = None) -> None:
+    shard, children, seed, as_of, work = argv if argv is not None else sys.argv[1:]
+    spec = ShardSpec(
+        shard=int(shard),
+        children=int(children),
+        seed=int(seed),
+        as_of=date.fromisoformat(as_of),
+        work=Path(work),
+    )
+    progress_file = spec.work / PROGRESS_FILE
+
+    def report(done: int) -> None:
+        progress_file.write_text(str(done), encoding="ascii")
+
+    result = run_shard(spec, report)
+    (spec.work / RESULT_FILE).write_text(result_to_json(result), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
