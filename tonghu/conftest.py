@@ -18,6 +18,7 @@ from tonghu.divisions.models import Division
 from tonghu.feeds.models import FeedImport
 from tonghu.feeds.services import feed_import
 from tonghu.rounds.models import Round
+from tonghu.testing.browser import allow_async_unsafe, page  # noqa: F401  (shared fixtures)
 
 TREE = (
     # code, name, level, parent

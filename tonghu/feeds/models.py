@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tonghu.pipeline.sources import SOURCES_BY_NAME
 from tonghu.rounds.models import Round
 
 
@@ -38,3 +39,7 @@ class FeedImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name}（{self.round}）"
+
+    @property
+    def source_label(self) -> str:
+        return SOURCES_BY_NAME[self.source].label

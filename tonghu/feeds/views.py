@@ -10,7 +10,7 @@ from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
 from tonghu.feeds.forms import UploadForm
 from tonghu.feeds.reports import import_report_xlsx
-from tonghu.feeds.selectors import access_import
+from tonghu.feeds.selectors import access_import, imports_for
 from tonghu.feeds.services import feed_import
 from tonghu.feeds.summary import import_summary
 from tonghu.feeds.uploads import UploadError
@@ -37,7 +37,13 @@ def upload(request: HttpRequest, round_id: int) -> HttpResponse:
         except UploadError as exc:
             error = str(exc)
         else:
-            context = {"summary": import_summary(outcome.feed_import), "created": outcome.created}
+            context = {
+                "summary": import_summary(outcome.feed_import),
+                "created": outcome.created,
+                # The round page's list of imports is refreshed out of band (htmx).
+                "imports": imports_for(user=user).filter(round=round_),
+                "oob": True,
+            }
             return render(request, "feeds/_summary.html", context)
     else:
         error = "；".join(str(message) for messages in form.errors.values() for message in messages)

@@ -80,7 +80,7 @@ def ingest(
     out_dir: Path,
     prior_records: Sequence[Path] = (),
     prior_rejects: Sequence[Path] = (),
-    memory_limit: str = "2GB",
+    memory_limit: str = "1GB",
 ) -> IngestResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tonghu-ingest-") as work:
@@ -122,6 +122,8 @@ def _ingest(
         raise NothingToIngestError(read.skipped)
     with clock.step("normalise"):
         run(con, "CREATE OR REPLACE TEMP TABLE feed_rows AS " + " UNION ALL BY NAME ".join(views))
+        for block in read.blocks:  # the text cells now live in feed_rows: free the Arrow copy
+            con.unregister(block.arrow)
     with clock.step("places"):
         resolve_places(con, divisions=divisions)
     file_orders: dict[str, int] = {}

@@ -3,8 +3,8 @@
 Everything here is SQL run by DuckDB over a whole block of rows at once, in layers so that
 each value is worked on once:
 
-1. ``folded``: every cell with full-width characters folded to half width and trimmed
-   (the folding runs only on cells that hold such characters: it is the costly part);
+1. ``folded``: every cell trimmed, and folded to half width in the rows that hold any
+   full-width character (asked once per row: the folding is the costly part);
 2. ``typed``: each field read by the macro of its kind (``nname``, ``ndate``, ``nid`` ...);
 3. ``checked``: ID numbers checked once (MOD 11-2, date), birth date and sex read from them;
 4. the warnings of the values that were given but could not be used.
@@ -31,10 +31,10 @@ _ID_SUM = " + ".join(
 
 # DuckDB macros, one per value rule, over folded text (layer 1). ``$...`` are filled below.
 _MACROS = r"""
-CREATE OR REPLACE MACRO fold(s) AS nullif(trim(CASE
-    WHEN strlen(s) = length(s) THEN s
-    WHEN regexp_matches(s, '[\x{FF01}-\x{FF5E}\x{3000}]') THEN translate(s, '$full', '$half')
-    ELSE s END), '');
+CREATE OR REPLACE MACRO has_wide(s) AS regexp_matches(s, '[\x{FF01}-\x{FF5E}\x{3000}]');
+CREATE OR REPLACE MACRO fold_if(s, wide) AS
+    nullif(trim(CASE WHEN wide THEN translate(s, '$full', '$half') ELSE s END), '');
+CREATE OR REPLACE MACRO fold(s) AS fold_if(s, has_wide(s));
 CREATE OR REPLACE MACRO ntext(s) AS regexp_replace(s, '\s+', ' ', 'g');
 CREATE OR REPLACE MACRO nname(s) AS nullif(
     trim(regexp_replace(regexp_replace(s, '\s+', '', 'g'), '[·•‧・.]+', '·', 'g'), '·'), '');
@@ -147,7 +147,8 @@ def normalise_block(con: Connection, block: Block, *, view: str) -> None:
     """Create ``view``: the block's rows with every field of the wide table typed."""
     source = block.source
     present = set(block.fields)
-    folded = ", ".join(f"fold({ident(name)}) AS {_raw(name)}" for name in block.fields)
+    # Whether a row holds any full-width character is asked once, of all its cells joined.
+    folded = ", ".join(f"fold_if({ident(name)}, __wide) AS {_raw(name)}" for name in block.fields)
     typed = ", ".join(
         _typed(name, kind, name in present)
         for name, kind in all_fields().items()
@@ -169,9 +170,11 @@ def normalise_block(con: Connection, block: Block, *, view: str) -> None:
         con,
         f"""
         CREATE OR REPLACE TEMP VIEW {view} AS
-        WITH folded AS (
-            SELECT __row, __raw, md5(concat_ws(chr(31), {content})) AS content_hash, {folded}
-            FROM {block.view}
+        WITH joined AS (
+            SELECT *, concat_ws(chr(31), {content}) AS __joined FROM {block.view}
+        ), folded AS (
+            SELECT __row, __raw, md5(__joined) AS content_hash, {folded}
+            FROM (SELECT *, has_wide(__joined) AS __wide FROM joined)
         ), typed AS (
             SELECT *, raw_record_key AS record_key, {typed} FROM folded
         ), checked AS (

@@ -71,6 +71,7 @@ class Block:
     sheet: str
     order: int
     view: str
+    arrow: str  # the registered Arrow table behind ``view``
     fields: tuple[str, ...]
     rows: int
     header: tuple[str, ...]  # the file's own header cells, in column order
@@ -362,6 +363,7 @@ def _register_block(
             sheet=sheet,
             order=order,
             view=view,
+            arrow=arrow_name,
             fields=tuple(mapping.values()),
             rows=table.num_rows,
             header=tuple(_column_names(header, width)),

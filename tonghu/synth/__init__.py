@@ -42,10 +42,11 @@ from tonghu.synth.shard import (
 
 __all__ = ["MAX_CHILDREN", "MIN_CHILDREN", "SynthError", "SynthSummary", "generate"]
 
-MIN_CHILDREN = 300  # the first shard holds every boundary case (about 120 children)
+MIN_CHILDREN = 300  # the first shard (half the county) holds every boundary case (~90 children)
 MAX_CHILDREN = 5_000_000  # record-key serial numbers are sized for this
 MAX_SEED = 2**63 - 1
 EARLIEST_AS_OF = date(2000, 1, 1)
+LATEST_AS_OF = date(2099, 12, 31)
 PARALLEL_FROM = 20_000  # below this, running the shards here is faster than starting processes
 POLL_SECONDS = 0.5
 WORK_FOLDER = ".synth-work"
@@ -225,14 +226,17 @@ def _check(*, out_dir: Path, children: int, seed: int, as_of: date) -> None:
     if not MIN_CHILDREN <= children <= MAX_CHILDREN:
         msg = (
             f"儿童人数应在 {MIN_CHILDREN} 到 {MAX_CHILDREN} 之间"
-            f"（边界用例约需 120 名儿童），实为 {children}"
+            f"（其中约 100 名为边界用例），实为 {children}"
         )
         raise SynthError(msg)
     if not 0 <= seed <= MAX_SEED:
         msg = f"随机种子应为 0 到 {MAX_SEED} 之间的整数，实为 {seed}"
         raise SynthError(msg)
-    if as_of < EARLIEST_AS_OF:
-        msg = f"摸排基准日 {as_of.isoformat()} 过早：应不早于 {EARLIEST_AS_OF.isoformat()}"
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        msg = (
+            f"摸排基准日 {as_of.isoformat()} 超出范围："
+            f"应在 {EARLIEST_AS_OF.isoformat()} 至 {LATEST_AS_OF.isoformat()} 之间"
+        )
         raise SynthError(msg)
     if out_dir.exists() and not out_dir.is_dir():
         msg = f"输出位置 {out_dir} 已存在且不是目录"

@@ -1,10 +1,11 @@
 """Which files each source is written to, and how each file looks: its name, format,
 encoding, header spellings, column order and value style (feeds.md §1).
 
-A source may be split over several parts (files, or sheets of one workbook). Rows go to a
-part by a routing rule that keeps every row of one child in one part, and parts of a source
-are filled in file-name order, so that "the first row read" of a duplicated key is always the
-one written first.
+A source may be split over several parts (files, or sheets of one workbook), by child order,
+by town or by category. Every row of one child goes to one part, and a derived row (a repeat
+or a duplicate key) is written right after its original in the same part, or in the overflow
+CSV of a full workbook, whose name sorts after the workbook's. So "the first row read" of a
+duplicated key (files in name order, rows in order) is always the original.
 """
 
 from __future__ import annotations

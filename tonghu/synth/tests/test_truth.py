@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from tonghu.synth import MIN_CHILDREN, generate
 from tonghu.synth.tests.conftest import County
 from tonghu.synth.truth import age_at, birthday, months_before
 
@@ -175,3 +178,34 @@ def test_random_county_has_every_category(county: County) -> None:
     ages = {int(r["birth_date"][:4]) for r in rows}
     assert min(ages) <= 2008
     assert max(ages) >= 2024
+
+
+# Boundary answers that hold whatever the reference date.
+ANY_DATE = {
+    "age16_birthday_day_before": ("0", "0"),
+    "age16_birthday_on_D": ("0", "0"),
+    "age16_birthday_day_after": ("1", "0"),
+    "since_exactly_6_months_before_D": ("1", "0"),
+    "since_6_months_minus_1_day": ("0", "0"),
+    "since_6_months_plus_1_day": ("1", "0"),
+    "lb_both_away_exactly_3_months": ("0", "1"),
+    "lb_mother_away_3_months_minus_1_day": ("0", "0"),
+    "lb_mother_away_3_months_plus_1_day": ("0", "1"),
+    "hukou_weidong_central_same_city": ("0", "0"),
+}
+
+
+@pytest.mark.parametrize(
+    "as_of", [date(2024, 2, 29), date(2025, 8, 31), date(2025, 12, 31), date(2026, 3, 1)]
+)
+def test_boundaries_at_other_reference_dates(tmp_path: Path, as_of: date) -> None:
+    generate(out_dir=tmp_path, children=MIN_CHILDREN, seed=11, as_of=as_of)
+    with (tmp_path / "truth" / "children.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {row["scenario"]: row for row in csv.DictReader(handle) if row["scenario"]}
+    for scenario, expected in ANY_DATE.items():
+        row = rows[scenario]
+        assert (row["is_migrant"], row["is_left_behind"]) == expected, (as_of, scenario)
+    assert rows["dibao_ends_on_D"]["difficulty"] == ""
+    assert rows["dibao_starts_on_D"]["difficulty"] == "dibao"
+    since = date.fromisoformat(rows["since_exactly_6_months_before_D"]["residence_since"])
+    assert since == months_before(as_of, 6)

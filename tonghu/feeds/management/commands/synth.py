@@ -56,16 +56,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of",
             dest="as_of",
-            required=True,
             metavar="YYYY-MM-DD",
-            help="摸排基准日：年龄、居住时长等按此日计算",
+            help="摸排基准日（必填）：年龄、居住时长等按此日计算",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        out_dir = _out_dir(options["out_dir"])
         children = _integer(options["children"], "儿童人数（--children）")
         seed = _integer(options["seed"], "随机种子（--seed）")
         as_of = _as_of(options["as_of"])
+        out_dir = _out_dir(options["out_dir"])
         console = Console(stderr=True)
         with Progress(
             TextColumn("生成合成县"),
@@ -113,8 +112,11 @@ def _integer(text: str, label: str) -> int:
         raise CommandError(msg) from None
 
 
-def _as_of(text: str) -> date:
-    value = str(text).strip()
+def _as_of(text: str | None) -> date:
+    if text is None:
+        msg = "请用 --as-of YYYY-MM-DD 指定摸排基准日"
+        raise CommandError(msg)
+    value = text.strip()
     try:
         if not _DATE.fullmatch(value):
             raise ValueError(value)
