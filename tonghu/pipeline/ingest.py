@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from tonghu.pipeline.duck import Connection, connect, quote, run
-from tonghu.pipeline.normalise import install_macros, normalise_block
+from tonghu.pipeline.normalise import install_macros, normalise_block, wide_schema
 from tonghu.pipeline.outcome import ACCEPTED, judge
 from tonghu.pipeline.places import resolve_places
 from tonghu.pipeline.read import Block, FeedFile, SkippedFile, read_files
@@ -113,17 +113,10 @@ def _ingest(
     install_macros(con)
     with clock.step("read"):
         read = read_files(con, list(files), work_dir=work_dir)
-    views = []
-    for block in read.blocks:
-        view = f"normalised_{block.order}"
-        normalise_block(con, block, view=view)
-        views.append(f"SELECT * FROM {view}")
-    if not views:
+    if not read.blocks:
         raise NothingToIngestError(read.skipped)
     with clock.step("normalise"):
-        run(con, "CREATE OR REPLACE TEMP TABLE feed_rows AS " + " UNION ALL BY NAME ".join(views))
-        for block in read.blocks:  # the text cells now live in feed_rows: free the Arrow copy
-            con.unregister(block.arrow)
+        _normalise(con, read.blocks)
     with clock.step("places"):
         resolve_places(con, divisions=divisions)
     file_orders: dict[str, int] = {}
@@ -149,6 +142,24 @@ def _ingest(
         skipped=read.skipped,
         timings=clock.seconds,
     )
+
+
+def _normalise(con: Connection, blocks: Sequence[Block]) -> None:
+    """One table of typed rows per block, and ``feed_rows``, a view over all of them.
+
+    Each block is kept apart with only its own columns: one wide table of every source's
+    columns would be mostly empty, and copying it only to stack the blocks costs more than
+    reading through the view.
+    """
+    wide_schema(con, table="feed_schema")
+    tables = ["SELECT * FROM feed_schema"]
+    for block in blocks:
+        normalise_block(con, block, view=f"normalising_{block.order}")
+        table = f"normalised_{block.order}"
+        run(con, f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM normalising_{block.order}")
+        con.unregister(block.arrow)  # the text cells now live in the table: free the Arrow copy
+        tables.append(f"SELECT * FROM {table}")
+    run(con, "CREATE OR REPLACE TEMP VIEW feed_rows AS " + " UNION ALL BY NAME ".join(tables))
 
 
 class StepClock:

@@ -15,13 +15,14 @@ source's column table.
 
 from __future__ import annotations
 
+import re
+
 from tonghu.pipeline.duck import Connection, ident, quote, run
 from tonghu.pipeline.read import Block
 from tonghu.pipeline.sources import Kind, all_fields
 
 FULL_WIDTH = "".join(chr(code) for code in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF_WIDTH = "".join(chr(code) for code in range(0x21, 0x7F)) + " "
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y年%m月%d")
 DATE_PLACEHOLDERS = ("不详", "待补录", "未知", "无", "空", "-", "--", "/", "0", "00000000")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _SQL_TYPES = {Kind.DATE: "DATE", Kind.BOOL: "BOOLEAN"}
@@ -42,7 +43,7 @@ CREATE OR REPLACE MACRO nsex(s) AS CASE upper(s)
     WHEN '男' THEN '男' WHEN '1' THEN '男' WHEN 'M' THEN '男' WHEN '男性' THEN '男'
     WHEN '女' THEN '女' WHEN '2' THEN '女' WHEN 'F' THEN '女' WHEN '女性' THEN '女'
     END;
-CREATE OR REPLACE MACRO sex_unknown(s) AS s IS NULL OR list_contains(['0', '9', '未知', '不详'], s);
+CREATE OR REPLACE MACRO sex_unknown(s) AS s IS NULL OR regexp_full_match(s, '0|9|未知|不详');
 CREATE OR REPLACE MACRO nbool(s) AS CASE upper(s)
     WHEN '是' THEN true WHEN 'Y' THEN true WHEN '1' THEN true WHEN '有' THEN true
     WHEN '否' THEN false WHEN 'N' THEN false WHEN '0' THEN false WHEN '无' THEN false
@@ -57,14 +58,24 @@ CREATE OR REPLACE MACRO date_part_of(s) AS CASE
     WHEN contains(s, ' ') OR contains(s, 'T') THEN split_part(split_part(s, ' ', 1), 'T', 1)
     ELSE s END;
 CREATE OR REPLACE MACRO year_ok(d) AS CASE WHEN year(d) BETWEEN 1900 AND 2100 THEN d END;
+-- Each form is told apart by a cheap test first: strptime is slow to fail, so it is
+-- never asked to try forms that cannot fit.
+CREATE OR REPLACE MACRO ndate_form(d) AS CASE
+    WHEN contains(d, '年') THEN try_strptime(d, ['%Y年%m月%d日', '%Y年%m月%d'])
+    WHEN contains(d, '-') THEN try_strptime(d, '%Y-%m-%d')
+    WHEN contains(d, '/') THEN try_strptime(d, '%Y/%m/%d')
+    WHEN contains(d, '.') THEN try_strptime(d, '%Y.%m.%d')
+    WHEN length(d) = 8 THEN try_strptime(d, '%Y%m%d')
+    END;
 CREATE OR REPLACE MACRO ndate(s) AS CASE
     -- An Excel serial day number: day 1 is 1900-01-01, with Excel's phantom 1900-02-29.
     WHEN regexp_full_match(s, '\d{1,5}(\.0+)?') AND TRY_CAST(s AS DOUBLE) BETWEEN 61 AND 73050
     THEN DATE '1899-12-30' + CAST(floor(TRY_CAST(s AS DOUBLE)) AS INTEGER)
-    ELSE year_ok(try_strptime(date_part_of(s), $date_formats)::DATE)
+    ELSE year_ok(ndate_form(date_part_of(s))::DATE)
     END;
--- list_contains, not IN: DuckDB plans a long IN list as a join, which costs far more here.
-CREATE OR REPLACE MACRO date_placeholder(s) AS s IS NULL OR list_contains($placeholders, s);
+-- Membership is a regular expression, not IN or list_contains: DuckDB plans a list of
+-- constants as a join, which costs far more than the test itself.
+CREATE OR REPLACE MACRO date_placeholder(s) AS s IS NULL OR regexp_full_match(s, $placeholders);
 CREATE OR REPLACE MACRO id_check(s) AS substr('10X98765432', (($id_sum) % 11)::INTEGER + 1, 1);
 CREATE OR REPLACE MACRO id_upgrade(s) AS CASE
     WHEN regexp_full_match(s, '\d{15}')
@@ -102,18 +113,22 @@ _WARNINGS = {
     Kind.PHONE: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_phone"),
     Kind.DIVISION: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_division_code"),
     Kind.BOOL: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_yes_no"),
-    Kind.ENUM: ("{raw} IS NOT NULL AND NOT list_contains([{values}], {value})", "unknown_value"),
+    Kind.ENUM: ("{raw} IS NOT NULL AND NOT regexp_full_match({value}, {values})", "unknown_value"),
 }
 
 
+def one_of(values: tuple[str, ...]) -> str:
+    """A regular expression matching exactly one of ``values``."""
+    return "|".join(re.escape(value) for value in values)
+
+
 def install_macros(con: Connection) -> None:
-    placeholders = "[" + ", ".join(quote(text) for text in DATE_PLACEHOLDERS) + "]"
+    placeholders = quote(one_of(DATE_PLACEHOLDERS))
     sql = (
         _MACROS.replace("$full", FULL_WIDTH)
         .replace("$half", HALF_WIDTH.replace("'", "''"))
         .replace("$placeholders", placeholders)
         .replace("$id_sum", _ID_SUM)
-        .replace("$date_formats", "[" + ", ".join(quote(f) for f in DATE_FORMATS) + "]")
     )
     run(con, sql)
 
@@ -122,11 +137,19 @@ def _raw(field: str) -> str:
     return ident(f"raw_{field}")
 
 
-def _typed(field: str, kind: Kind, present: bool) -> str:
-    """The typed expression for one field (NULL where the block lacks the column)."""
-    if not present:
-        return f"CAST(NULL AS {_SQL_TYPES.get(kind, 'VARCHAR')}) AS {ident(field)}"
+def _typed(field: str, kind: Kind) -> str:
+    """The typed expression for one field of the block."""
     return f"{_TYPED[kind].format(_raw(field))} AS {ident(field)}"
+
+
+def wide_schema(con: Connection, *, table: str) -> None:
+    """An empty table with every field of every source, typed: stacked first under the
+    blocks (UNION ALL BY NAME), it gives later steps every column even if no block has it."""
+    columns = ", ".join(
+        f"CAST(NULL AS {_SQL_TYPES.get(kind, 'VARCHAR')}) AS {ident(name)}"
+        for name, kind in all_fields().items()
+    )
+    run(con, f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns} WHERE false")
 
 
 def _warning(field: str, kind: Kind, values: tuple[str, ...]) -> str | None:
@@ -137,9 +160,7 @@ def _warning(field: str, kind: Kind, values: tuple[str, ...]) -> str | None:
     if field == "id_number":  # checked once already, in the ``identified`` layer
         return "warn(raw_id_number IS NOT NULL AND NOT id_valid, 'id_number', 'invalid_id')"
     condition, code = rule
-    filled = condition.format(
-        raw=_raw(field), value=ident(field), values=", ".join(quote(v) for v in values)
-    )
+    filled = condition.format(raw=_raw(field), value=ident(field), values=quote(one_of(values)))
     return f"warn({filled}, {quote(field)}, {quote(code)})"
 
 
@@ -149,11 +170,14 @@ def normalise_block(con: Connection, block: Block, *, view: str) -> None:
     present = set(block.fields)
     # Whether a row holds any full-width character is asked once, of all its cells joined.
     folded = ", ".join(f"fold_if({ident(name)}, __wide) AS {_raw(name)}" for name in block.fields)
-    typed = ", ".join(
-        _typed(name, kind, name in present)
-        for name, kind in all_fields().items()
-        if name != "record_key"
-    )
+    typed_columns = [
+        _typed(column.field, column.kind)
+        for column in source.columns
+        if column.field in present and column.field != "record_key"
+    ]
+    if "id_number" not in present:  # the ID layers below read it in every block
+        typed_columns.append("CAST(NULL AS VARCHAR) AS id_number")
+    typed = ", ".join(typed_columns)
     warnings = [
         warning
         for column in source.columns
