@@ -1,0 +1,297 @@
+"""Step 5, link (数据找人): group a round's accepted records into children.
+
+Deterministic evidence first: records carrying the same valid ID number are one child,
+unless their stated sex and birth date both disagree (then the pair goes to review). The
+rest is a probabilistic model (Splink, Fellegi–Sunter) whose comparisons are made for
+Chinese data: names are compared on simplified characters and toneless pinyin (DuckDB's
+string distances count bytes, so they would be meaningless on raw Chinese text), newborn
+placeholders (王芳之子) are matched to the child whose mother is 王芳, and birth dates allow a
+day's slip or a swapped day and month. Parameters are trained by EM on the round's own
+records; the trained model is returned as JSON so that it is kept with the round.
+
+Pairs at or above ``match_threshold`` are linked (connected components); pairs between
+``review_threshold`` and ``match_threshold`` are left apart and listed for review.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+from tonghu.pipeline.duck import Connection, ident, run
+from tonghu.pipeline.names import register_name_keys
+
+RECORD_ID = "record_id"
+
+_INPUT = """
+CREATE OR REPLACE TEMP TABLE link_input AS
+SELECT
+    r.source || '|' || r.record_key AS record_id,
+    r.source,
+    CASE WHEN r.id_valid THEN r.id_number END AS id_number,
+    coalesce(CASE WHEN r.id_valid THEN r.id_birth_date END, r.birth_date) AS birth_date,
+    coalesce(CASE WHEN r.id_valid THEN r.id_sex END, r.sex,
+             CASE WHEN k.is_placeholder THEN k.placeholder_sex END) AS sex,
+    r.birth_date AS stated_birth_date,
+    r.sex AS stated_sex,
+    k.simplified AS name,
+    CASE WHEN k.is_placeholder THEN NULL ELSE k.pinyin END AS pinyin,
+    CASE WHEN k.is_placeholder THEN NULL ELSE k.surname_pinyin END AS surname_pinyin,
+    CASE WHEN k.is_placeholder THEN NULL ELSE k.given_pinyin END AS given_pinyin,
+    k.is_placeholder,
+    CASE WHEN k.is_placeholder THEN k.pinyin END AS placeholder_parent_pinyin,
+    k.twin_marker,
+    -- The parents' and guardians' names as pinyin, whichever columns the source has.
+    list_distinct(list_filter(
+        [guardian.pinyin, mother.pinyin, father.pinyin], lambda p: p IS NOT NULL))
+        AS guardian_pinyins,
+    coalesce(mother.pinyin, CASE WHEN r.source = 'cdc_vaccination' THEN guardian.pinyin END)
+        AS mother_pinyin,
+    list_distinct(list_filter(
+        [r.guardian_id_number, r.mother_id_number, r.father_id_number],
+        lambda i: i IS NOT NULL AND id_valid(i))) AS guardian_ids,
+    CASE WHEN r.phone IS NOT NULL THEN [r.phone] ELSE [] END AS phones,
+    r.residence_code,
+    r.residence_code[1:9] AS residence_town,
+    -- Blocking key for newborn placeholders: the mother's name, from either side.
+    coalesce(CASE WHEN k.is_placeholder THEN k.pinyin END, mother.pinyin) AS mother_key
+FROM {records} AS r
+LEFT JOIN link_names AS k ON k.name = r.name
+LEFT JOIN link_names AS guardian ON guardian.name = r.guardian_name
+LEFT JOIN link_names AS mother ON mother.name = r.mother_name
+LEFT JOIN link_names AS father ON father.name = r.father_name
+"""
+
+
+def _name_comparison() -> cl.CustomComparison:
+    """Names: exact, same pinyin (homophones, 李静/李婧), placeholder to mother, close pinyin."""
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(pinyin_l IS NULL AND placeholder_parent_pinyin_l IS NULL)"
+                " OR (pinyin_r IS NULL AND placeholder_parent_pinyin_r IS NULL)",
+                label_for_charts="no name",
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("name").configure(
+                tf_adjustment_column="name", tf_adjustment_weight=1.0
+            ),
+            cll.ExactMatchLevel("pinyin").configure(
+                tf_adjustment_column="pinyin", tf_adjustment_weight=1.0
+            ),
+            cll.CustomLevel(
+                "((placeholder_parent_pinyin_l IS NOT NULL"
+                " AND list_contains(guardian_pinyins_r, placeholder_parent_pinyin_l))"
+                " OR (placeholder_parent_pinyin_r IS NOT NULL"
+                " AND list_contains(guardian_pinyins_l, placeholder_parent_pinyin_r)))"
+                " AND (sex_l IS NULL OR sex_r IS NULL OR sex_l = sex_r)",
+                label_for_charts="placeholder names the mother",
+            ),
+            cll.JaroWinklerLevel("pinyin", 0.92),
+            cll.And(
+                cll.ExactMatchLevel("surname_pinyin"), cll.JaroWinklerLevel("given_pinyin", 0.8)
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _birth_date_comparison() -> cl.CustomComparison:
+    """Birth dates: exact, one day apart, day and month swapped, same year and month."""
+    return cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            cll.ExactMatchLevel("birth_date"),
+            cll.AbsoluteDateDifferenceLevel(
+                "birth_date", input_is_string=False, threshold=1, metric="day"
+            ),
+            cll.CustomLevel(
+                "year(birth_date_l) = year(birth_date_r)"
+                " AND month(birth_date_l) = day(birth_date_r)"
+                " AND day(birth_date_l) = month(birth_date_r)",
+                label_for_charts="day and month swapped",
+            ),
+            cll.CustomLevel(
+                "year(birth_date_l) = year(birth_date_r)"
+                " AND month(birth_date_l) = month(birth_date_r)",
+                label_for_charts="same year and month",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _family_comparison() -> cl.CustomComparison:
+    """Parents' and guardians' IDs, names and phones, as ONE comparison: they all say which
+    family a record belongs to, not which of its children, so they must be counted once."""
+    shared = "len(list_intersect({0}_l, {0}_r)) > 0"
+    return cl.CustomComparison(
+        output_column_name="family",
+        comparison_levels=[
+            cll.CustomLevel(
+                "len(guardian_ids_l) + len(guardian_pinyins_l) + len(phones_l) = 0"
+                " OR len(guardian_ids_r) + len(guardian_pinyins_r) + len(phones_r) = 0",
+                label_for_charts="no family details",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(shared.format("guardian_ids"), label_for_charts="a guardian's ID"),
+            cll.CustomLevel(
+                f"{shared.format('guardian_pinyins')} AND {shared.format('phones')}",
+                label_for_charts="a guardian's name and a phone",
+            ),
+            cll.CustomLevel(
+                shared.format("guardian_pinyins"), label_for_charts="a guardian's name"
+            ),
+            cll.CustomLevel(shared.format("phones"), label_for_charts="a phone"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name=RECORD_ID,
+        probability_two_random_records_match=1e-5,
+        comparisons=[
+            _name_comparison(),
+            _birth_date_comparison(),
+            cl.ExactMatch("sex"),
+            cl.ExactMatch("id_number"),
+            _family_comparison(),
+            cl.CustomComparison(
+                output_column_name="residence",
+                comparison_levels=[
+                    cll.NullLevel("residence_code"),
+                    cll.ExactMatchLevel("residence_code"),
+                    cll.ExactMatchLevel("residence_town"),
+                    cll.ElseLevel(),
+                ],
+            ),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("id_number"),
+            block_on("birth_date", "surname_pinyin"),
+            block_on("birth_date", "given_pinyin"),
+            block_on("pinyin", "residence_town"),
+            block_on("birth_date", "mother_key"),
+        ],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+    )
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    clusters: str  # table: record_id, cluster_id
+    review: str  # table: record_id_l, record_id_r, match_probability, reason
+    model_json: str
+    pairs_scored: int
+
+
+def link(
+    con: Connection,
+    *,
+    records: str,
+    match_threshold: float,
+    review_threshold: float,
+    training_pairs: int = 2_000_000,
+) -> LinkResult:
+    """Link the accepted records of view ``records`` into children (see the module doc)."""
+    register_name_keys(
+        con,
+        source_view=records,
+        name_columns=["name", "guardian_name", "mother_name", "father_name"],
+        target="link_names",
+    )
+    run(con, _INPUT.format(records=ident(records)))
+    db_api = DuckDBAPI(connection=con)
+    linker = Linker(db_api.register("link_input"), _settings())
+    _train(linker, training_pairs)
+    scored = linker.inference.predict(threshold_match_probability=review_threshold)
+    run(con, f"CREATE OR REPLACE TEMP TABLE link_scored AS SELECT * FROM {scored.physical_name}")
+    _decide(con, match_threshold)
+    edges = linker.table_management.register_table_predict(db_api.register("link_edges"))
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        edges, threshold_match_probability=match_threshold
+    )
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE link_clusters AS
+            SELECT {RECORD_ID}, cluster_id FROM {clusters.physical_name}""",
+    )
+    ((pairs,),) = con.execute("SELECT count(*) FROM link_scored").fetchall()
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    return LinkResult(
+        clusters="link_clusters",
+        review="link_review",
+        model_json=json.dumps(model, ensure_ascii=False),
+        pairs_scored=int(pairs),
+    )
+
+
+def _train(linker: Linker, training_pairs: int) -> None:
+    """u from random pairs, m by EM on the round's own records (two sessions)."""
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("id_number")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=training_pairs, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("birth_date"), estimate_without_term_frequencies=True
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("pinyin"), estimate_without_term_frequencies=True
+    )
+
+
+# Hard rules on top of the scores (policy of the issue, not of the model):
+# - the same valid ID is one child, unless the records' own statements of both sex and birth
+#   date disagree: then the pair is not linked but sent to review;
+# - two different valid IDs, or two wholly different names (twins and siblings share birth
+#   dates, parents, phones and addresses), are never linked on the other evidence: at most
+#   the pair is sent to review.
+_DECIDE = """
+CREATE OR REPLACE TEMP TABLE link_pairs AS
+SELECT s.record_id_l, s.record_id_r, s.match_probability,
+    l.id_number IS NOT NULL AND l.id_number = r.id_number AS same_id,
+    l.id_number IS NOT NULL AND r.id_number IS NOT NULL AND l.id_number <> r.id_number
+        AS other_id,
+    s.gamma_name = 0 AS other_name,
+    l.stated_sex IS NOT NULL AND r.stated_sex IS NOT NULL AND l.stated_sex <> r.stated_sex
+        AND l.stated_birth_date IS NOT NULL AND r.stated_birth_date IS NOT NULL
+        AND l.stated_birth_date <> r.stated_birth_date AS flat_conflict
+FROM link_scored AS s
+JOIN link_input AS l ON l.record_id = s.record_id_l
+JOIN link_input AS r ON r.record_id = s.record_id_r;
+
+CREATE OR REPLACE TEMP TABLE link_edges AS
+SELECT record_id_l, record_id_r, match_probability,
+    log2(greatest(match_probability, 1e-12) / greatest(1 - match_probability, 1e-12))
+        AS match_weight
+FROM (
+    SELECT record_id_l, record_id_r,
+        CASE WHEN same_id AND NOT flat_conflict THEN 1.0
+             WHEN flat_conflict OR other_id OR other_name THEN least(match_probability, {below})
+             ELSE match_probability END AS match_probability
+    FROM link_pairs
+);
+
+CREATE OR REPLACE TEMP TABLE link_review AS
+SELECT p.record_id_l, p.record_id_r, p.match_probability,
+    CASE WHEN p.same_id THEN 'same_id_conflict'
+         WHEN p.other_id THEN 'different_ids'
+         WHEN p.other_name THEN 'different_names'
+         ELSE 'uncertain' END AS reason
+FROM link_pairs AS p JOIN link_edges AS e USING (record_id_l, record_id_r)
+WHERE e.match_probability < {match};
+"""
+
+
+def _decide(con: Connection, match_threshold: float) -> None:
+    below = max(0.0, match_threshold - 1e-6)
+    run(con, _DECIDE.format(below=below, match=match_threshold))
