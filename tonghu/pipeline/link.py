@@ -58,8 +58,9 @@ SELECT
     CASE WHEN r.phone IS NOT NULL THEN [r.phone] ELSE [] END AS phones,
     r.residence_code,
     r.residence_code[1:9] AS residence_town,
-    -- Blocking key for newborn placeholders: the mother's name, from either side.
-    coalesce(CASE WHEN k.is_placeholder THEN k.pinyin END, mother.pinyin) AS mother_key
+    -- Blocking key for newborn placeholders: the mother's (or a guardian's) name.
+    coalesce(CASE WHEN k.is_placeholder THEN k.pinyin END, mother.pinyin, guardian.pinyin)
+        AS mother_key
 FROM {records} AS r
 LEFT JOIN link_names AS k ON k.name = r.name
 LEFT JOIN link_names AS guardian ON guardian.name = r.guardian_name
@@ -216,15 +217,21 @@ def link(
     scored = linker.inference.predict(threshold_match_probability=review_threshold)
     run(con, f"CREATE OR REPLACE TEMP TABLE link_scored AS SELECT * FROM {scored.physical_name}")
     _decide(con, match_threshold)
-    edges = linker.table_management.register_table_predict(db_api.register("link_edges"))
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        edges, threshold_match_probability=match_threshold
-    )
+    # Records without a valid ID are grouped among themselves first (connected components)...
     run(
         con,
-        f"""CREATE OR REPLACE TEMP TABLE link_clusters AS
-            SELECT {RECORD_ID}, cluster_id FROM {clusters.physical_name}""",
+        f"""CREATE OR REPLACE TEMP TABLE link_edges_without_id AS
+            SELECT e.* FROM link_edges AS e
+            JOIN link_input AS l ON l.record_id = e.record_id_l AND l.id_number IS NULL
+            JOIN link_input AS r ON r.record_id = e.record_id_r AND r.id_number IS NULL
+            WHERE e.match_probability >= {match_threshold}""",
     )
+    edges = linker.table_management.register_table_predict(db_api.register("link_edges_without_id"))
+    components = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        edges, threshold_match_probability=match_threshold
+    )
+    # ...then each group joins the ID-anchored child it is most strongly linked to.
+    run(con, _ANCHOR.format(components=components.physical_name, match=match_threshold))
     ((pairs,),) = con.execute("SELECT count(*) FROM link_scored").fetchall()
     model: dict[str, Any] = linker.misc.save_model_to_json()
     return LinkResult(
@@ -289,6 +296,51 @@ SELECT p.record_id_l, p.record_id_r, p.match_probability,
          ELSE 'uncertain' END AS reason
 FROM link_pairs AS p JOIN link_edges AS e USING (record_id_l, record_id_r)
 WHERE e.match_probability < {match};
+"""
+
+
+# Children are anchored on valid ID numbers, so that chains of links can never join two
+# different IDs (twins with homophone names, 蒋子轩 and 蒋梓萱, are linked to each other
+# through a record that names neither's sex or ID). A group of ID-less records joins the
+# ID child it has the strongest link to; if a second ID child is linked as strongly above
+# the threshold, the group still joins the first but the choice is sent to review.
+_ANCHOR = """
+CREATE OR REPLACE TEMP TABLE link_groups AS
+SELECT i.record_id,
+    CASE WHEN i.id_number IS NOT NULL THEN 'id:' || i.id_number
+         ELSE 'group:' || c.cluster_id END AS group_id,
+    i.id_number IS NOT NULL AS anchored
+FROM link_input AS i LEFT JOIN {components} AS c USING (record_id);
+
+CREATE OR REPLACE TEMP TABLE link_group_links AS
+SELECT free.group_id AS free_group, anchor.group_id AS anchor_group,
+    max(e.match_probability) AS strength
+FROM link_edges AS e
+JOIN link_groups AS a ON a.record_id = e.record_id_l
+JOIN link_groups AS b ON b.record_id = e.record_id_r
+CROSS JOIN LATERAL (SELECT CASE WHEN a.anchored THEN b ELSE a END AS free,
+                           CASE WHEN a.anchored THEN a ELSE b END AS anchor)
+WHERE a.anchored <> b.anchored AND e.match_probability >= {match}
+GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE link_attach AS
+SELECT free_group, anchor_group, strength,
+    count(*) OVER (PARTITION BY free_group) AS choices
+FROM link_group_links
+QUALIFY row_number() OVER (PARTITION BY free_group ORDER BY strength DESC, anchor_group) = 1;
+
+INSERT INTO link_review
+SELECT min(a.record_id), min(b.record_id), l.strength, 'ambiguous_child'
+FROM link_group_links AS l
+JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choices > 1
+    AND l.anchor_group <> chosen.anchor_group
+JOIN link_groups AS a ON a.group_id = l.free_group
+JOIN link_groups AS b ON b.group_id = l.anchor_group
+GROUP BY l.free_group, l.anchor_group, l.strength;
+
+CREATE OR REPLACE TEMP TABLE link_clusters AS
+SELECT g.record_id, coalesce(a.anchor_group, g.group_id) AS cluster_id
+FROM link_groups AS g LEFT JOIN link_attach AS a ON a.free_group = g.group_id;
 """
 
 

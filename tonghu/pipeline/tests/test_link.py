@@ -1,0 +1,127 @@
+"""Record linkage on a synthetic county: one child per real child, twins kept apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from tonghu.pipeline.duck import Connection, connect
+from tonghu.pipeline.evaluate import pair_scores
+from tonghu.pipeline.ingest import ingest
+from tonghu.pipeline.link import LinkResult, link
+from tonghu.pipeline.normalise import install_macros
+from tonghu.pipeline.read import plan_folder
+from tonghu.synth import generate
+
+MATCH, REVIEW = 0.95, 0.5
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Connection, LinkResult]:
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    county = tmp_path_factory.mktemp("county")
+    generate(out_dir=county, children=1500, seed=11, as_of=dt.date(2025, 6, 30))
+    types = {"code": pa.string(), "parent_code": pa.string()}
+    divisions = pacsv.read_csv(
+        county / "divisions.csv", convert_options=pacsv.ConvertOptions(column_types=types)
+    )
+    files, _ = plan_folder(county / "feeds")
+    out = tmp_path_factory.mktemp("out")
+    ingest(files, divisions=divisions, out_dir=out)
+    con = connect()
+    install_macros(con)
+    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet('{out / 'records.parquet'}')")
+    _load_truth(con, county / "truth" / "records.csv")
+    return con, link(con, records="records", match_threshold=MATCH, review_threshold=REVIEW)
+
+
+def _load_truth(con: Connection, path: Path) -> None:
+    con.execute(
+        """CREATE TABLE truth AS
+           SELECT source || '|' || record_key AS record_id, true_child_id AS true_id
+           FROM read_csv(?, all_varchar = true)
+           WHERE coalesce(expected_reject, '') = '' AND identical_repeat = '0'""",
+        [str(path)],
+    )
+
+
+def test_pairwise_f1_on_a_synthetic_county(linked: tuple[Connection, LinkResult]) -> None:
+    con, result = linked
+    scores = pair_scores(con, clusters=result.clusters, truth="truth")
+    assert scores.f1 >= 0.99, scores
+    assert scores.precision >= 0.99, scores
+
+
+def test_every_record_gets_a_child(linked: tuple[Connection, LinkResult]) -> None:
+    con, result = linked
+    ((missing,),) = con.execute(
+        f"SELECT count(*) FROM truth LEFT JOIN {result.clusters} USING (record_id) "
+        "WHERE cluster_id IS NULL"
+    ).fetchall()
+    assert missing == 0
+
+
+def test_twins_and_siblings_born_the_same_day_stay_apart(
+    linked: tuple[Connection, LinkResult],
+) -> None:
+    con, result = linked
+    merged = con.execute(
+        f"""SELECT count(*) FROM (
+              SELECT c.cluster_id FROM {result.clusters} AS c JOIN truth AS t USING (record_id)
+              JOIN link_input AS i USING (record_id)
+              GROUP BY c.cluster_id
+              HAVING count(DISTINCT t.true_id) > 1
+                 AND count(DISTINCT i.name) FILTER (WHERE NOT i.is_placeholder) > 1)"""
+    ).fetchall()
+    assert merged == [(0,)]
+
+
+def test_newborn_placeholders_join_their_child(linked: tuple[Connection, LinkResult]) -> None:
+    con, result = linked
+    ((placeholders, joined),) = con.execute(
+        f"""WITH placed AS (
+              SELECT i.record_id, c.cluster_id, t.true_id
+              FROM link_input AS i JOIN {result.clusters} AS c USING (record_id)
+              JOIN truth AS t USING (record_id) WHERE i.is_placeholder)
+            SELECT count(*), count(*) FILTER (WHERE EXISTS (
+                SELECT 1 FROM {result.clusters} AS c2 JOIN truth AS t2 USING (record_id)
+                WHERE c2.cluster_id = placed.cluster_id AND t2.true_id = placed.true_id
+                  AND c2.record_id <> placed.record_id))
+            FROM placed"""
+    ).fetchall()
+    assert placeholders > 0, "the synthetic county should hold placeholder names"
+    assert joined / placeholders >= 0.9
+
+
+def test_homophones_and_traditional_forms_are_linked(
+    linked: tuple[Connection, LinkResult],
+) -> None:
+    con, result = linked
+    ((variants, linked_variants),) = con.execute(
+        f"""WITH names AS (
+              SELECT t.true_id, i.record_id, r.name AS written, i.name AS simplified, i.pinyin
+              FROM link_input AS i JOIN truth AS t USING (record_id)
+              JOIN records AS r ON r.source || '|' || r.record_key = i.record_id
+              WHERE NOT i.is_placeholder),
+            variant AS (
+              SELECT a.record_id AS a, b.record_id AS b FROM names AS a JOIN names AS b
+                ON a.true_id = b.true_id AND a.record_id < b.record_id
+               AND a.written <> b.written AND a.pinyin = b.pinyin)
+            SELECT count(*), count(*) FILTER (WHERE ca.cluster_id = cb.cluster_id)
+            FROM variant
+            JOIN {result.clusters} AS ca ON ca.record_id = variant.a
+            JOIN {result.clusters} AS cb ON cb.record_id = variant.b"""
+    ).fetchall()
+    assert variants > 0, "the synthetic county should hold homophones or traditional forms"
+    assert linked_variants / variants >= 0.97
+
+
+def test_the_trained_model_is_kept(linked: tuple[Connection, LinkResult]) -> None:
+    _, result = linked
+    assert '"comparisons"' in result.model_json
+    assert result.pairs_scored > 0
