@@ -248,20 +248,23 @@ def _train(linker: Linker, training_pairs: int) -> None:
         [block_on("id_number")], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=training_pairs, seed=1)
+    # Two sessions on tight blocks (never a single common key: blocks must stay small at a
+    # million records): pairs sharing a valid ID train everything but the ID; pairs sharing
+    # birth date and surname train the ID.
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("birth_date"), estimate_without_term_frequencies=True
+        block_on("id_number"), estimate_without_term_frequencies=True
     )
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("pinyin"), estimate_without_term_frequencies=True
+        block_on("birth_date", "surname_pinyin"), estimate_without_term_frequencies=True
     )
 
 
 # Hard rules on top of the scores (policy of the issue, not of the model):
 # - the same valid ID is one child, unless the records' own statements of both sex and birth
 #   date disagree: then the pair is not linked but sent to review;
-# - two different valid IDs, or two wholly different names (twins and siblings share birth
-#   dates, parents, phones and addresses), are never linked on the other evidence: at most
-#   the pair is sent to review.
+# - two different valid IDs, two wholly different names or two different sexes (twins and
+#   siblings share birth dates, parents, phones and addresses, and often similar names) are
+#   never linked on the other evidence: at most the pair is sent to review.
 _DECIDE = """
 CREATE OR REPLACE TEMP TABLE link_pairs AS
 SELECT s.record_id_l, s.record_id_r, s.match_probability,
@@ -269,6 +272,7 @@ SELECT s.record_id_l, s.record_id_r, s.match_probability,
     l.id_number IS NOT NULL AND r.id_number IS NOT NULL AND l.id_number <> r.id_number
         AS other_id,
     s.gamma_name = 0 AS other_name,
+    l.sex IS NOT NULL AND r.sex IS NOT NULL AND l.sex <> r.sex AS other_sex,
     l.stated_sex IS NOT NULL AND r.stated_sex IS NOT NULL AND l.stated_sex <> r.stated_sex
         AND l.stated_birth_date IS NOT NULL AND r.stated_birth_date IS NOT NULL
         AND l.stated_birth_date <> r.stated_birth_date AS flat_conflict
@@ -283,7 +287,8 @@ SELECT record_id_l, record_id_r, match_probability,
 FROM (
     SELECT record_id_l, record_id_r,
         CASE WHEN same_id AND NOT flat_conflict THEN 1.0
-             WHEN flat_conflict OR other_id OR other_name THEN least(match_probability, {below})
+             WHEN flat_conflict OR other_id OR other_name OR other_sex
+                 THEN least(match_probability, {below})
              ELSE match_probability END AS match_probability
     FROM link_pairs
 );
@@ -293,6 +298,7 @@ SELECT p.record_id_l, p.record_id_r, p.match_probability,
     CASE WHEN p.same_id THEN 'same_id_conflict'
          WHEN p.other_id THEN 'different_ids'
          WHEN p.other_name THEN 'different_names'
+         WHEN p.other_sex THEN 'different_sex'
          ELSE 'uncertain' END AS reason
 FROM link_pairs AS p JOIN link_edges AS e USING (record_id_l, record_id_r)
 WHERE e.match_probability < {match};
