@@ -22,11 +22,22 @@ from typing import Any
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.blocking_analysis import n_largest_blocks
+from splink.internals.splink_dataframe import SplinkDataFrame
 
 from tonghu.pipeline.duck import Connection, ident, run
 from tonghu.pipeline.names import register_name_keys
 
 RECORD_ID = "record_id"
+# Never a single key of low selectivity (a surname alone): each rule pairs a date or a
+# whole name with a second key, so the pair count grows with the records, not their square.
+PREDICTION_RULES = (
+    block_on("id_number"),
+    block_on("birth_date", "surname_pinyin"),
+    block_on("birth_date", "given_pinyin"),
+    block_on("pinyin", "residence_town"),
+    block_on("birth_date", "mother_key"),
+)
 
 _INPUT = """
 CREATE OR REPLACE TEMP TABLE link_input AS
@@ -175,16 +186,14 @@ def _settings() -> SettingsCreator:
                 ],
             ),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("id_number"),
-            block_on("birth_date", "surname_pinyin"),
-            block_on("birth_date", "given_pinyin"),
-            block_on("pinyin", "residence_town"),
-            block_on("birth_date", "mother_key"),
-        ],
+        blocking_rules_to_generate_predictions=list(PREDICTION_RULES),
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )
+
+
+class BlockTooLargeError(Exception):
+    """A blocking rule would compare too many pairs; the message is Chinese, for the user."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +202,7 @@ class LinkResult:
     review: str  # table: record_id_l, record_id_r, match_probability, reason
     model_json: str
     pairs_scored: int
+    largest_blocks: dict[str, int]  # blocking rule -> pairs in its largest block
 
 
 def link(
@@ -202,6 +212,7 @@ def link(
     match_threshold: float,
     review_threshold: float,
     training_pairs: int = 2_000_000,
+    max_block_pairs: int = 20_000_000,
 ) -> LinkResult:
     """Link the accepted records of view ``records`` into children (see the module doc)."""
     register_name_keys(
@@ -212,7 +223,9 @@ def link(
     )
     run(con, _INPUT.format(records=ident(records)))
     db_api = DuckDBAPI(connection=con)
-    linker = Linker(db_api.register("link_input"), _settings())
+    records_sdf = db_api.register("link_input")
+    largest = _largest_blocks(records_sdf, max_block_pairs)
+    linker = Linker(records_sdf, _settings())
     _train(linker, training_pairs)
     scored = linker.inference.predict(threshold_match_probability=review_threshold)
     run(con, f"CREATE OR REPLACE TEMP TABLE link_scored AS SELECT * FROM {scored.physical_name}")
@@ -239,7 +252,27 @@ def link(
         review="link_review",
         model_json=json.dumps(model, ensure_ascii=False),
         pairs_scored=int(pairs),
+        largest_blocks=largest,
     )
+
+
+def _largest_blocks(records: SplinkDataFrame, max_block_pairs: int) -> dict[str, int]:
+    """The pairs in each prediction rule's largest block, checked before predicting: one
+    huge block (a very common name in one town, a placeholder birth date) would make the
+    pair count explode instead of growing with the number of records."""
+    largest: dict[str, int] = {}
+    for rule in PREDICTION_RULES:
+        blocks = n_largest_blocks(records, blocking_rule=rule, link_type="dedupe_only", n_largest=1)
+        rows = blocks.as_record_list()
+        size = int(rows[0]["block_count"]) if rows else 0
+        name = rule.get_blocking_rule("duckdb").blocking_rule_sql
+        largest[name] = size
+        if size > max_block_pairs:
+            raise BlockTooLargeError(
+                f"记录比对的分块过大：规则 {name} 的最大分块将产生 {size:,} 对比较"
+                f"（上限 {max_block_pairs:,}），请检查数据中是否有大量重复的占位值。"
+            )
+    return largest
 
 
 def _train(linker: Linker, training_pairs: int) -> None:

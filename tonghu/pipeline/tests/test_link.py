@@ -13,7 +13,7 @@ import pytest
 from tonghu.pipeline.duck import Connection, connect
 from tonghu.pipeline.evaluate import pair_scores
 from tonghu.pipeline.ingest import ingest
-from tonghu.pipeline.link import LinkResult, link
+from tonghu.pipeline.link import BlockTooLargeError, LinkResult, link
 from tonghu.pipeline.normalise import install_macros
 from tonghu.pipeline.read import plan_folder
 from tonghu.synth import generate
@@ -125,3 +125,18 @@ def test_the_trained_model_is_kept(linked: tuple[Connection, LinkResult]) -> Non
     _, result = linked
     assert '"comparisons"' in result.model_json
     assert result.pairs_scored > 0
+
+
+def test_a_block_too_large_is_refused_before_predicting(
+    linked: tuple[Connection, LinkResult],
+) -> None:
+    con, result = linked
+    assert all(size > 0 for size in result.largest_blocks.values())
+    with pytest.raises(BlockTooLargeError, match="记录比对的分块过大"):
+        link(
+            con,
+            records="records",
+            match_threshold=MATCH,
+            review_threshold=REVIEW,
+            max_block_pairs=1,
+        )
