@@ -9,8 +9,11 @@ placeholders (王芳之子) are matched to the child whose mother is 王芳, and
 day's slip or a swapped day and month. Parameters are trained by EM on the round's own
 records; the trained model is returned as JSON so that it is kept with the round.
 
-Pairs at or above ``match_threshold`` are linked (connected components); pairs between
-``review_threshold`` and ``match_threshold`` are left apart and listed for review.
+Children are anchored on valid ID numbers: records without one are grouped among
+themselves (connected components of pairs at or above ``match_threshold``) and each group
+joins the ID child it is most strongly linked to, so that no chain of links ever joins two
+IDs. Pairs between ``review_threshold`` and ``match_threshold``, pairs the hard rules keep
+apart and ambiguous choices are listed for review (人工核实).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tonghu.pipeline import sources as contract
+from tonghu.pipeline import sources as pipeline
 
 
 class Kind(StrEnum):
@@ -32,16 +32,16 @@ class Kind(StrEnum):
 
 
 # The noise kind of a contract kind, unless the column's field is listed below.
-_KIND_OF_CONTRACT_KIND: dict[contract.Kind, Kind] = {
-    contract.Kind.TEXT: Kind.TEXT,
-    contract.Kind.NAME: Kind.PERSON,
-    contract.Kind.ID: Kind.PARENT_ID,
-    contract.Kind.DATE: Kind.DATE,
-    contract.Kind.SEX: Kind.SEX,
-    contract.Kind.PHONE: Kind.PHONE,
-    contract.Kind.DIVISION: Kind.CODE,
-    contract.Kind.BOOL: Kind.ENUM,
-    contract.Kind.ENUM: Kind.ENUM,
+_KIND_OF_CONTRACT_KIND: dict[pipeline.Kind, Kind] = {
+    pipeline.Kind.TEXT: Kind.TEXT,
+    pipeline.Kind.NAME: Kind.PERSON,
+    pipeline.Kind.ID: Kind.PARENT_ID,
+    pipeline.Kind.DATE: Kind.DATE,
+    pipeline.Kind.SEX: Kind.SEX,
+    pipeline.Kind.PHONE: Kind.PHONE,
+    pipeline.Kind.DIVISION: Kind.CODE,
+    pipeline.Kind.BOOL: Kind.ENUM,
+    pipeline.Kind.ENUM: Kind.ENUM,
 }
 _KIND_OF_FIELD: dict[str, Kind] = {
     "record_key": Kind.KEY,
@@ -81,7 +81,7 @@ class Source:
     key: str  # canonical header of the record key
     columns: tuple[Column, ...]
     date_columns: tuple[str, ...]  # RECORD_DATES
-    contract: contract.Source
+    contract: pipeline.Source
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -94,12 +94,12 @@ class Source:
         raise KeyError(name)
 
 
-def _column(column: contract.Column) -> Column:
+def _column(column: pipeline.Column) -> Column:
     kind = _KIND_OF_FIELD.get(column.field, _KIND_OF_CONTRACT_KIND[column.kind])
     return Column(column.header, column.field, kind)
 
 
-def _source(source: contract.Source) -> Source:
+def _source(source: pipeline.Source) -> Source:
     synth = Source(
         name=source.name,
         label=source.label,
@@ -113,6 +113,6 @@ def _source(source: contract.Source) -> Source:
     return synth
 
 
-SOURCES: tuple[Source, ...] = tuple(_source(source) for source in contract.SOURCES)
+SOURCES: tuple[Source, ...] = tuple(_source(source) for source in pipeline.SOURCES)
 SOURCE_BY_NAME: dict[str, Source] = {source.name: source for source in SOURCES}
 SOURCE_ORDER: dict[str, int] = {source.name: index for index, source in enumerate(SOURCES)}
