@@ -11,8 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tonghu.pipeline.read import match_header, source_for_name
 from tonghu.synth import SynthSummary, generate
-from tonghu.synth.columns import Source, header_map, normalise_header, source_of_file
+from tonghu.synth.columns import SOURCE_BY_NAME, Source
 
 AS_OF = date(2025, 6, 30)
 CHILDREN = 1200
@@ -30,10 +31,14 @@ class Sheet:
     rows: list[list[object]]
 
     def canonical_header(self) -> list[str | None]:
+        """Each cell's canonical column as the pipeline reads it; all None if the pipeline
+        would not take this header (no key or no name column)."""
         if self.source is None:
             return [None for _ in self.header]
-        mapping = header_map(self.source)
-        return [mapping.get(normalise_header(str(cell or ""))) for cell in self.header]
+        cells = [str(cell or "") for cell in self.header]
+        fields = match_header(cells, self.source.contract) or {}
+        headers = {column.field: column.name for column in self.source.columns}
+        return [headers[fields[i]] if i in fields else None for i in range(len(cells))]
 
     def column(self, canonical: str) -> int:
         return self.canonical_header().index(canonical)
@@ -55,10 +60,10 @@ class County:
     def sheets(self) -> list[Sheet]:
         found: list[Sheet] = []
         for path in sorted(self.feeds.iterdir()):
-            source = source_of_file(path.name)
-            if source is None:
+            contract = source_for_name(path.name)
+            if contract is None:
                 continue
-            found.extend(read_sheets(path, source))
+            found.extend(read_sheets(path, SOURCE_BY_NAME[contract.name]))
         return found
 
 

@@ -12,8 +12,9 @@ import openpyxl
 import pytest
 
 from tonghu import synth
+from tonghu.pipeline.read import source_for_name
 from tonghu.synth import MIN_CHILDREN, SynthError, generate, ids
-from tonghu.synth.columns import SOURCES, Kind, source_of_file
+from tonghu.synth.columns import SOURCES, Kind
 from tonghu.synth.layout import LOCK_FILE, OTHER_FILE, README_FILE
 from tonghu.synth.tests.conftest import AS_OF, County, Sheet
 
@@ -72,11 +73,11 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
 
 def test_every_source_has_a_file_and_names_follow_the_contract(county: County) -> None:
     names = sorted(path.name for path in county.feeds.iterdir())
-    sources = {source_of_file(name) for name in names} - {None}
+    sources = {source_for_name(name) for name in names} - {None}
     assert {s.name for s in sources if s} == {s.name for s in SOURCES}
     for skipped in (LOCK_FILE, README_FILE, OTHER_FILE):
         assert skipped in names
-        assert source_of_file(skipped) is None
+        assert source_for_name(skipped) is None
     assert "cdc_vaccination-本区.csv" in names
     assert "police_residence_2025H1.csv" in names
     assert "edu_migrant.xlsx" in names
@@ -96,7 +97,7 @@ def test_headers_map_to_the_source_columns(county: County) -> None:
         assert len(found) == len(set(found)), sheet.file
         assert sheet.source.key in found
         for column in sheet.source.columns:
-            if column.required:
+            if column.kind is Kind.NAME:
                 assert column.name in found, (sheet.file, column.name)
 
 
