@@ -58,7 +58,8 @@ test-sqlite:
 
 test-postgres:
 	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-	  echo "== 测试：PostgreSQL =="; DATABASE_URL=$(PG_URL) $(BIN)/pytest -q; \
+	  echo "== 测试：PostgreSQL（批处理库 pipeline、synth 不用数据库，已在上一轮运行）=="; \
+	  DATABASE_URL=$(PG_URL) $(BIN)/pytest -q --ignore=tonghu/pipeline --ignore=tonghu/synth; \
 	else echo "== 未连接到 PostgreSQL（$(PG_URL)），跳过 PostgreSQL 测试 =="; fi
 
 lint: setup

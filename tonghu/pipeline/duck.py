@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -15,8 +16,9 @@ log = logging.getLogger("tonghu.pipeline")
 def connect(*, memory_limit: str = "2GB", temp_dir: Path | None = None) -> Connection:
     """An in-memory DuckDB with a memory cap; it spills to ``temp_dir`` beyond it."""
     con = duckdb.connect(config={"memory_limit": memory_limit})
-    if temp_dir is not None:
-        con.execute(f"SET temp_directory = {quote(str(temp_dir))}")
+    # Spill files go to the system's temporary folder, never into the working directory.
+    spill = temp_dir or Path(tempfile.gettempdir()) / "tonghu-duckdb"
+    con.execute(f"SET temp_directory = {quote(str(spill))}")
     # The debug mode prints every SQL step the pipeline runs (like Splink's debug_mode).
     if os.environ.get("TONGHU_PIPELINE_DEBUG") == "1":
         log.setLevel(logging.DEBUG)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import splink.comparison_level_library as cll
@@ -83,12 +84,17 @@ LEFT JOIN link_names AS father ON father.name = r.father_name
 """
 
 
+def _level(sql_condition: str, label_for_charts: str | None = None) -> cll.CustomLevel:
+    """A custom level written in DuckDB SQL; Splink translates it for Spark when needed."""
+    return cll.CustomLevel(sql_condition, label_for_charts, base_dialect_str="duckdb")
+
+
 def _name_comparison() -> cl.CustomComparison:
     """Names: exact, same pinyin (homophones, 李静/李婧), placeholder to mother, close pinyin."""
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
-            cll.CustomLevel(
+            _level(
                 "(pinyin_l IS NULL AND placeholder_parent_pinyin_l IS NULL)"
                 " OR (pinyin_r IS NULL AND placeholder_parent_pinyin_r IS NULL)",
                 label_for_charts="no name",
@@ -99,7 +105,7 @@ def _name_comparison() -> cl.CustomComparison:
             cll.ExactMatchLevel("pinyin").configure(
                 tf_adjustment_column="pinyin", tf_adjustment_weight=1.0
             ),
-            cll.CustomLevel(
+            _level(
                 "((placeholder_parent_pinyin_l IS NOT NULL"
                 " AND list_contains(guardian_pinyins_r, placeholder_parent_pinyin_l))"
                 " OR (placeholder_parent_pinyin_r IS NOT NULL"
@@ -126,13 +132,13 @@ def _birth_date_comparison() -> cl.CustomComparison:
             cll.AbsoluteDateDifferenceLevel(
                 "birth_date", input_is_string=False, threshold=1, metric="day"
             ),
-            cll.CustomLevel(
+            _level(
                 "year(birth_date_l) = year(birth_date_r)"
                 " AND month(birth_date_l) = day(birth_date_r)"
                 " AND day(birth_date_l) = month(birth_date_r)",
                 label_for_charts="day and month swapped",
             ),
-            cll.CustomLevel(
+            _level(
                 "year(birth_date_l) = year(birth_date_r)"
                 " AND month(birth_date_l) = month(birth_date_r)",
                 label_for_charts="same year and month",
@@ -145,24 +151,25 @@ def _birth_date_comparison() -> cl.CustomComparison:
 def _family_comparison() -> cl.CustomComparison:
     """Parents' and guardians' IDs, names and phones, as ONE comparison: they all say which
     family a record belongs to, not which of its children, so they must be counted once."""
-    shared = "len(list_intersect({0}_l, {0}_r)) > 0"
+    # Written in the forms sqlglot translates for Spark (array_length, array_intersect).
+    shared = "array_length(array_intersect({0}_l, {0}_r)) > 0"
     return cl.CustomComparison(
         output_column_name="family",
         comparison_levels=[
-            cll.CustomLevel(
-                "len(guardian_ids_l) + len(guardian_pinyins_l) + len(phones_l) = 0"
-                " OR len(guardian_ids_r) + len(guardian_pinyins_r) + len(phones_r) = 0",
+            _level(
+                "array_length(guardian_ids_l) + array_length(guardian_pinyins_l)"
+                " + array_length(phones_l) = 0"
+                " OR array_length(guardian_ids_r) + array_length(guardian_pinyins_r)"
+                " + array_length(phones_r) = 0",
                 label_for_charts="no family details",
             ).configure(is_null_level=True),
-            cll.CustomLevel(shared.format("guardian_ids"), label_for_charts="a guardian's ID"),
-            cll.CustomLevel(
+            _level(shared.format("guardian_ids"), label_for_charts="a guardian's ID"),
+            _level(
                 f"{shared.format('guardian_pinyins')} AND {shared.format('phones')}",
                 label_for_charts="a guardian's name and a phone",
             ),
-            cll.CustomLevel(
-                shared.format("guardian_pinyins"), label_for_charts="a guardian's name"
-            ),
-            cll.CustomLevel(shared.format("phones"), label_for_charts="a phone"),
+            _level(shared.format("guardian_pinyins"), label_for_charts="a guardian's name"),
+            _level(shared.format("phones"), label_for_charts="a phone"),
             cll.ElseLevel(),
         ],
     )
@@ -216,8 +223,14 @@ def link(
     review_threshold: float,
     training_pairs: int = 2_000_000,
     max_block_pairs: int = 20_000_000,
+    engine: str = "duckdb",
+    work_dir: Path | None = None,
 ) -> LinkResult:
-    """Link the accepted records of view ``records`` into children (see the module doc)."""
+    """Link the accepted records of view ``records`` into children (see the module doc).
+
+    ``engine`` is where the model is trained and the pairs are scored: ``duckdb`` (the
+    default) or ``spark`` (province scale; needs ``work_dir`` for Spark's files).
+    """
     register_name_keys(
         con,
         source_view=records,
@@ -229,9 +242,19 @@ def link(
     records_sdf = db_api.register("link_input")
     largest = _largest_blocks(records_sdf, max_block_pairs)
     linker = Linker(records_sdf, _settings())
-    _train(linker, training_pairs)
-    scored = linker.inference.predict(threshold_match_probability=review_threshold)
-    run(con, f"CREATE OR REPLACE TEMP TABLE link_scored AS SELECT * FROM {scored.physical_name}")
+    if engine == "spark":
+        if work_dir is None:
+            raise ValueError("the spark engine needs a work_dir")
+        model = _score_on_spark(con, training_pairs, review_threshold, work_dir)
+    elif engine == "duckdb":
+        _train(linker, training_pairs)
+        scored = linker.inference.predict(threshold_match_probability=review_threshold)
+        run(
+            con, f"CREATE OR REPLACE TEMP TABLE link_scored AS SELECT * FROM {scored.physical_name}"
+        )
+        model = linker.misc.save_model_to_json()
+    else:
+        raise ValueError(f"unknown linkage engine: {engine}")
     _decide(con, match_threshold)
     # Records without a valid ID are grouped among themselves first (connected components)...
     run(
@@ -249,7 +272,6 @@ def link(
     # ...then each group joins the ID-anchored child it is most strongly linked to.
     run(con, _ANCHOR.format(components=components.physical_name, match=match_threshold))
     ((pairs,),) = con.execute("SELECT count(*) FROM link_scored").fetchall()
-    model: dict[str, Any] = linker.misc.save_model_to_json()
     return LinkResult(
         clusters="link_clusters",
         review="link_review",
@@ -257,6 +279,27 @@ def link(
         pairs_scored=int(pairs),
         largest_blocks=largest,
     )
+
+
+def _score_on_spark(
+    con: Connection, training_pairs: int, review_threshold: float, work_dir: Path
+) -> dict[str, Any]:
+    """Train and predict on Spark; the scored pairs come back into DuckDB as link_scored."""
+    from splink import SparkAPI  # noqa: PLC0415  (Spark is only loaded when asked for)
+
+    from tonghu.pipeline.spark import from_spark, spark_session, to_spark  # noqa: PLC0415
+
+    with spark_session(work_dir=work_dir) as session:
+        frame = to_spark(session, con.sql("SELECT * FROM link_input").to_arrow_table())
+        db_api = SparkAPI(spark_session=session, break_lineage_method="parquet")  # type: ignore[no-untyped-call]
+        linker = Linker(db_api.register(frame), _settings())
+        _train(linker, training_pairs)
+        scored = linker.inference.predict(threshold_match_probability=review_threshold)
+        con.register("link_scored_arrow", from_spark(scored.as_spark_dataframe()))
+        run(con, "CREATE OR REPLACE TEMP TABLE link_scored AS SELECT * FROM link_scored_arrow")
+        con.unregister("link_scored_arrow")
+        model: dict[str, Any] = linker.misc.save_model_to_json()
+        return model
 
 
 def _largest_blocks(records: SplinkDataFrame, max_block_pairs: int) -> dict[str, int]:

@@ -1,0 +1,64 @@
+"""The Spark engine (pyspark in local mode, Java 17) links a round exactly as DuckDB does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from tonghu.pipeline.duck import Connection, connect
+from tonghu.pipeline.ingest import ingest
+from tonghu.pipeline.link import link
+from tonghu.pipeline.normalise import install_macros
+from tonghu.pipeline.read import plan_folder
+from tonghu.synth import generate
+
+pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17")
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    county = tmp_path_factory.mktemp("county")
+    generate(out_dir=county, children=600, seed=21, as_of=dt.date(2025, 6, 30))
+    types = {"code": pa.string(), "parent_code": pa.string()}
+    divisions = pacsv.read_csv(
+        county / "divisions.csv", convert_options=pacsv.ConvertOptions(column_types=types)
+    )
+    files, _ = plan_folder(county / "feeds")
+    return ingest(files, divisions=divisions, out_dir=tmp_path_factory.mktemp("out")).records
+
+
+def _clusters(records: Path, engine: str, work_dir: Path) -> set[frozenset[str]]:
+    con: Connection = connect()
+    install_macros(con)
+    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet('{records}')")
+    result = link(
+        con,
+        records="records",
+        match_threshold=0.95,
+        review_threshold=0.5,
+        engine=engine,
+        work_dir=work_dir,
+    )
+    groups: dict[str, set[str]] = {}
+    for record_id, cluster_id in con.execute(f"SELECT * FROM {result.clusters}").fetchall():
+        groups.setdefault(cluster_id, set()).add(record_id)
+    return {frozenset(group) for group in groups.values()}
+
+
+def test_spark_gives_the_same_children_as_duckdb(records: Path, tmp_path: Path) -> None:
+    on_duckdb = _clusters(records, "duckdb", tmp_path)
+    on_spark = _clusters(records, "spark", tmp_path)
+    assert len(on_duckdb) > 100
+    assert on_spark == on_duckdb
+
+
+def test_an_unknown_engine_is_refused(records: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown linkage engine"):
+        _clusters(records, "flink", tmp_path)
