@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.security import APIKeyCookie, HttpBearer
@@ -14,7 +15,7 @@ router = Router(tags=["用户"])
 class SessionAuth(APIKeyCookie):
     """The browser's logged-in session (CSRF-checked for unsafe methods)."""
 
-    param_name = "sessionid"
+    param_name = settings.SESSION_COOKIE_NAME
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = request.user

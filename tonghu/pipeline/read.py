@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from python_calamine import (
     CalamineError,
@@ -244,15 +245,8 @@ def _scan_csv(con: Connection, path: Path, width: int, rejects: str) -> pa.Table
 
 def _data_row_numbers(good: int, bad_rows: list[int]) -> pa.Int64Array:
     """Data-row numbers of the rows read, skipping the numbers of the unreadable ones."""
-    if not bad_rows:
-        return pa.array(range(1, good + 1), type=pa.int64())
-    taken = set(bad_rows)
-    numbers: list[int] = []
-    candidate = 1
-    while len(numbers) < good:
-        if candidate not in taken:
-            numbers.append(candidate)
-        candidate += 1
+    candidates = np.arange(1, good + len(bad_rows) + 1, dtype=np.int64)
+    numbers = np.setdiff1d(candidates, np.asarray(bad_rows, dtype=np.int64))[:good]
     return pa.array(numbers, type=pa.int64())
 
 
