@@ -64,16 +64,11 @@ def _generate(out: Path, children: int, seed: int) -> Path:
 
 
 def _ingest(data: Path, out: Path) -> Path:
-    import pyarrow as pa  # noqa: PLC0415
-    import pyarrow.csv as pacsv  # noqa: PLC0415
-
     from tonghu.pipeline.ingest import ingest  # noqa: PLC0415
+    from tonghu.pipeline.places import read_division_table  # noqa: PLC0415
     from tonghu.pipeline.read import plan_folder  # noqa: PLC0415
 
-    types = {"code": pa.string(), "parent_code": pa.string()}
-    divisions = pacsv.read_csv(
-        data / "divisions.csv", convert_options=pacsv.ConvertOptions(column_types=types)
-    )
+    divisions = read_division_table(data / "divisions.csv")
     files, _ = plan_folder(data / "feeds")
     result = ingest(files, divisions=divisions, out_dir=out)
     print(f"ingest: {result.accepted:,} accepted records")

@@ -10,7 +10,10 @@ necessarily the hukou place today.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from tonghu.pipeline.duck import Connection, run
 
@@ -95,3 +98,10 @@ def resolve_places(con: Connection, *, divisions: pa.Table) -> None:
     run(con, _NARROW.format(target="address_town", parent="address_county", level="town"))
     run(con, _NARROW.format(target="address_place", parent="address_town", level="village"))
     run(con, _LOCATED)
+
+
+def read_division_table(path: Path) -> pa.Table:
+    """A division table file (feeds.md §5) as the batch steps take it: codes kept as text."""
+    types = {"code": pa.string(), "parent_code": pa.string()}
+    table: pa.Table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
+    return table.select(list(DIVISION_COLUMNS))

@@ -4,11 +4,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
 from tonghu.pipeline.duck import Connection, connect
 from tonghu.pipeline.normalise import install_macros
+from tonghu.pipeline.places import read_division_table
 
 DATA = Path(__file__).resolve().parents[2] / "divisions" / "data"
 
@@ -25,9 +25,6 @@ def con() -> Iterator[Connection]:
 @pytest.fixture(scope="session")
 def divisions() -> pa.Table:
     """The shipped national county list plus the demo county's towns and villages."""
-    types = {"code": pa.string(), "parent_code": pa.string()}
-    options = pacsv.ConvertOptions(column_types=types)
     return pa.concat_tables(
-        pacsv.read_csv(DATA / name, convert_options=options)
-        for name in ("gbt2260_counties.csv", "demo_county.csv")
+        read_division_table(DATA / name) for name in ("gbt2260_counties.csv", "demo_county.csv")
     )

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
 from tonghu.pipeline.duck import Connection, connect
 from tonghu.pipeline.evaluate import pair_scores
-from tonghu.pipeline.ingest import ingest
 from tonghu.pipeline.link import BlockTooLargeError, LinkResult, link
 from tonghu.pipeline.normalise import install_macros
-from tonghu.pipeline.read import plan_folder
-from tonghu.synth import generate
+from tonghu.testing.synthetic import synthetic_intake
 
 MATCH, REVIEW = 0.95, 0.5
 
@@ -24,18 +19,10 @@ MATCH, REVIEW = 0.95, 0.5
 @pytest.fixture(scope="module")
 def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Connection, LinkResult]:
     logging.getLogger("splink").setLevel(logging.WARNING)
-    county = tmp_path_factory.mktemp("county")
-    generate(out_dir=county, children=1500, seed=11, as_of=dt.date(2025, 6, 30))
-    types = {"code": pa.string(), "parent_code": pa.string()}
-    divisions = pacsv.read_csv(
-        county / "divisions.csv", convert_options=pacsv.ConvertOptions(column_types=types)
-    )
-    files, _ = plan_folder(county / "feeds")
-    out = tmp_path_factory.mktemp("out")
-    ingest(files, divisions=divisions, out_dir=out)
+    county, intake = synthetic_intake(tmp_path_factory, children=1500, seed=11)
     con = connect()
     install_macros(con)
-    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet('{out / 'records.parquet'}')")
+    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet('{intake.records}')")
     _load_truth(con, county / "truth" / "records.csv")
     return con, link(con, records="records", match_threshold=MATCH, review_threshold=REVIEW)
 

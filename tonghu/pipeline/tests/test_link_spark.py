@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import shutil
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
 from tonghu.pipeline.duck import Connection, connect
-from tonghu.pipeline.ingest import ingest
 from tonghu.pipeline.link import link
 from tonghu.pipeline.normalise import install_macros
-from tonghu.pipeline.read import plan_folder
-from tonghu.synth import generate
+from tonghu.testing.synthetic import synthetic_intake
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17")
 
@@ -24,14 +19,8 @@ pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark need
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> Path:
     logging.getLogger("splink").setLevel(logging.WARNING)
-    county = tmp_path_factory.mktemp("county")
-    generate(out_dir=county, children=600, seed=21, as_of=dt.date(2025, 6, 30))
-    types = {"code": pa.string(), "parent_code": pa.string()}
-    divisions = pacsv.read_csv(
-        county / "divisions.csv", convert_options=pacsv.ConvertOptions(column_types=types)
-    )
-    files, _ = plan_folder(county / "feeds")
-    return ingest(files, divisions=divisions, out_dir=tmp_path_factory.mktemp("out")).records
+    _, intake = synthetic_intake(tmp_path_factory, children=600, seed=21)
+    return intake.records
 
 
 def _clusters(records: Path, engine: str, work_dir: Path) -> set[frozenset[str]]:

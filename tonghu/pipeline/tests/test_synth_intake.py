@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
-from tonghu.pipeline.ingest import IngestResult, ingest
+from tonghu.pipeline.ingest import IngestResult
 from tonghu.pipeline.read import plan_folder
-from tonghu.synth import generate
+from tonghu.testing.synthetic import synthetic_intake
 
 
 @pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synth")
-    generate(out_dir=out, children=600, seed=7, as_of=dt.date(2025, 6, 30))
-    return out
+def county_intake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IngestResult]:
+    return synthetic_intake(tmp_path_factory, children=600, seed=7)
 
 
 @pytest.fixture(scope="module")
-def intake(county: Path, tmp_path_factory: pytest.TempPathFactory) -> IngestResult:
-    types = {"code": pa.string(), "parent_code": pa.string()}
-    divisions = pacsv.read_csv(
-        county / "divisions.csv", convert_options=pacsv.ConvertOptions(column_types=types)
-    )
-    files, _ = plan_folder(county / "feeds")
-    return ingest(files, divisions=divisions, out_dir=tmp_path_factory.mktemp("out"))
+def county(county_intake: tuple[Path, IngestResult]) -> Path:
+    return county_intake[0]
+
+
+@pytest.fixture(scope="module")
+def intake(county_intake: tuple[Path, IngestResult]) -> IngestResult:
+    return county_intake[1]
 
 
 def _truth(county: Path, result: IngestResult) -> duckdb.DuckDBPyConnection:
