@@ -25,10 +25,6 @@ def scope_prefix(user: User) -> str:
     return prefix(user.division_id, Level(user.division.level))
 
 
-def covers(user: User, division_code: str) -> bool:
-    return division_code.startswith(scope_prefix(user))
-
-
 def scope_q(user: User, field: str) -> Q:
     """A filter keeping rows whose division code ``field`` lies in the user's jurisdiction."""
     return Q(**{f"{field}__startswith": scope_prefix(user)})
