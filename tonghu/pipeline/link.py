@@ -84,6 +84,50 @@ LEFT JOIN link_names AS father ON father.name = r.father_name
 """
 
 
+# The Chinese wording of each comparison's levels, for the review queue (人工核实): the
+# levels below the null level, top first, as the comparisons list them (Splink numbers
+# them from len-1 down to 0, the "else" level).
+EVIDENCE_LABELS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "name": (
+        "姓名",
+        (
+            "完全相同",
+            "读音相同（同音字或繁简不同）",
+            "新生儿“某某之子/女”与母亲姓名相符",
+            "读音相近",
+            "姓相同、名读音相近",
+            "不同",
+        ),
+    ),
+    "birth_date": (
+        "出生日期",
+        ("相同", "相差一天", "日月颠倒", "同年同月", "不同"),
+    ),
+    "sex": ("性别", ("相同", "不同")),
+    "id_number": ("身份证号", ("相同", "不同")),
+    "family": (
+        "家庭",
+        ("监护人身份证号相同", "监护人姓名和电话相同", "监护人姓名相同", "电话相同", "不同"),
+    ),
+    "residence": ("居住地", ("同一村（居）", "同一乡镇（街道）", "不同")),
+}
+
+
+def evidence_sql() -> str:
+    """A SQL list of {field, level, weight} per scored pair, in Chinese, from Splink's
+    per-comparison levels (gamma_*) and match weights (mw_*); missing values are left out."""
+    items = []
+    for comparison, (field, labels) in EVIDENCE_LABELS.items():
+        top = len(labels) - 1
+        cases = " ".join(f"WHEN {top - index} THEN '{label}'" for index, label in enumerate(labels))
+        items.append(
+            f"CASE WHEN gamma_{comparison} >= 0 THEN {{'field': '{field}', "
+            f"'level': CASE gamma_{comparison} {cases} END, "
+            f"'weight': round(mw_{comparison}, 2)}} END"
+        )
+    return "list_filter([" + ", ".join(items) + "], lambda e: e IS NOT NULL)"
+
+
 def _level(sql_condition: str, label_for_charts: str | None = None) -> cll.CustomLevel:
     """A custom level written in DuckDB SQL; Splink translates it for Spark when needed."""
     return cll.CustomLevel(sql_condition, label_for_charts, base_dialect_str="duckdb")
@@ -346,7 +390,7 @@ def _train(linker: Linker, training_pairs: int) -> None:
 #   never linked on the other evidence: at most the pair is sent to review.
 _DECIDE = """
 CREATE OR REPLACE TEMP TABLE link_pairs AS
-SELECT s.record_id_l, s.record_id_r, s.match_probability,
+SELECT s.record_id_l, s.record_id_r, s.match_probability, {evidence} AS evidence,
     l.id_number IS NOT NULL AND l.id_number = r.id_number AS same_id,
     l.id_number IS NOT NULL AND r.id_number IS NOT NULL AND l.id_number <> r.id_number
         AS other_id,
@@ -373,7 +417,7 @@ FROM (
 );
 
 CREATE OR REPLACE TEMP TABLE link_review AS
-SELECT p.record_id_l, p.record_id_r, p.match_probability,
+SELECT p.record_id_l, p.record_id_r, p.match_probability, p.evidence,
     CASE WHEN p.same_id THEN 'same_id_conflict'
          WHEN p.other_id THEN 'different_ids'
          WHEN p.other_name THEN 'different_names'
@@ -415,7 +459,7 @@ FROM link_group_links
 QUALIFY row_number() OVER (PARTITION BY free_group ORDER BY strength DESC, anchor_group) = 1;
 
 INSERT INTO link_review
-SELECT min(a.record_id), min(b.record_id), l.strength, 'ambiguous_child'
+SELECT min(a.record_id), min(b.record_id), l.strength, [], 'ambiguous_child'
 FROM link_group_links AS l
 JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choices > 1
     AND l.anchor_group <> chosen.anchor_group
@@ -431,4 +475,4 @@ FROM link_groups AS g LEFT JOIN link_attach AS a ON a.free_group = g.group_id;
 
 def _decide(con: Connection, match_threshold: float) -> None:
     below = max(0.0, match_threshold - 1e-6)
-    run(con, _DECIDE.format(below=below, match=match_threshold))
+    run(con, _DECIDE.format(below=below, match=match_threshold, evidence=evidence_sql()))

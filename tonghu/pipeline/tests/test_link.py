@@ -127,3 +127,22 @@ def test_a_block_too_large_is_refused_before_predicting(
             review_threshold=REVIEW,
             max_block_pairs=1,
         )
+
+
+def test_review_pairs_explain_their_evidence_in_chinese(
+    linked: tuple[Connection, LinkResult],
+) -> None:
+    con, result = linked
+    rows = con.execute(
+        f"SELECT reason, evidence FROM {result.review} WHERE reason <> 'ambiguous_child'"
+    ).fetchall()
+    assert rows, "a county of this size always has pairs to review"
+    for reason, evidence in rows:
+        fields = {item["field"] for item in evidence}
+        assert {"姓名", "出生日期"} <= fields, reason
+        assert all(isinstance(item["weight"], float) for item in evidence)
+    named = [
+        e for reason, ev in rows if reason == "different_names" for e in ev if e["field"] == "姓名"
+    ]
+    assert named
+    assert all(item["level"] == "不同" and item["weight"] < 0 for item in named)
