@@ -269,11 +269,14 @@ def link(
     max_block_pairs: int = 20_000_000,
     engine: str = "duckdb",
     work_dir: Path | None = None,
+    decisions: str | None = None,
 ) -> LinkResult:
     """Link the accepted records of view ``records`` into children (see the module doc).
 
     ``engine`` is where the model is trained and the pairs are scored: ``duckdb`` (the
     default) or ``spark`` (province scale; needs ``work_dir`` for Spark's files).
+    ``decisions`` names a table of staff decisions kept from review (record_id_l <
+    record_id_r, same BOOLEAN): they are obeyed whatever the model says.
     """
     register_name_keys(
         con,
@@ -299,7 +302,7 @@ def link(
         model = linker.misc.save_model_to_json()
     else:
         raise ValueError(f"unknown linkage engine: {engine}")
-    _decide(con, match_threshold)
+    _decide(con, match_threshold, decisions)
     # Records without a valid ID are grouped among themselves first (connected components)...
     run(
         con,
@@ -403,17 +406,28 @@ FROM link_scored AS s
 JOIN link_input AS l ON l.record_id = s.record_id_l
 JOIN link_input AS r ON r.record_id = s.record_id_r;
 
+-- Staff decisions (人工核实) overrule the model and the rules, in this and later rounds.
 CREATE OR REPLACE TEMP TABLE link_edges AS
 SELECT record_id_l, record_id_r, match_probability,
     log2(greatest(match_probability, 1e-12) / greatest(1 - match_probability, 1e-12))
         AS match_weight
 FROM (
-    SELECT record_id_l, record_id_r,
-        CASE WHEN same_id AND NOT flat_conflict THEN 1.0
+    SELECT p.record_id_l, p.record_id_r,
+        CASE WHEN d.same THEN 1.0
+             WHEN NOT d.same THEN 0.0
+             WHEN same_id AND NOT flat_conflict THEN 1.0
              WHEN flat_conflict OR other_id OR other_name OR other_sex
                  THEN least(match_probability, {below})
              ELSE match_probability END AS match_probability
-    FROM link_pairs
+    FROM link_pairs AS p LEFT JOIN {decisions} AS d USING (record_id_l, record_id_r)
+    UNION ALL
+    SELECT d.record_id_l, d.record_id_r, 1.0
+    FROM {decisions} AS d
+    JOIN link_input AS l ON l.record_id = d.record_id_l
+    JOIN link_input AS r ON r.record_id = d.record_id_r
+    WHERE d.same AND NOT EXISTS (
+        SELECT 1 FROM link_pairs AS p
+        WHERE p.record_id_l = d.record_id_l AND p.record_id_r = d.record_id_r)
 );
 
 CREATE OR REPLACE TEMP TABLE link_review AS
@@ -424,7 +438,9 @@ SELECT p.record_id_l, p.record_id_r, p.match_probability, p.evidence,
          WHEN p.other_sex THEN 'different_sex'
          ELSE 'uncertain' END AS reason
 FROM link_pairs AS p JOIN link_edges AS e USING (record_id_l, record_id_r)
-WHERE e.match_probability < {match};
+WHERE e.match_probability < {match}
+  AND NOT EXISTS (SELECT 1 FROM {decisions} AS d
+                  WHERE d.record_id_l = p.record_id_l AND d.record_id_r = p.record_id_r);
 """
 
 
@@ -434,12 +450,31 @@ WHERE e.match_probability < {match};
 # ID child it has the strongest link to; if a second ID child is linked as strongly above
 # the threshold, the group still joins the first but the choice is sent to review.
 _ANCHOR = """
+-- Two ID numbers are one child only where staff said so (an edge of 1.0 between different
+-- IDs comes from a decision: the rules cap such pairs); the smaller ID names the child.
+CREATE OR REPLACE TEMP TABLE link_id_alias AS
+SELECT id_number, min(canonical) AS canonical FROM (
+    SELECT l.id_number, least(l.id_number, r.id_number) AS canonical
+    FROM link_edges AS e
+    JOIN link_input AS l ON l.record_id = e.record_id_l
+    JOIN link_input AS r ON r.record_id = e.record_id_r
+    WHERE e.match_probability = 1.0 AND l.id_number <> r.id_number
+    UNION ALL
+    SELECT r.id_number, least(l.id_number, r.id_number)
+    FROM link_edges AS e
+    JOIN link_input AS l ON l.record_id = e.record_id_l
+    JOIN link_input AS r ON r.record_id = e.record_id_r
+    WHERE e.match_probability = 1.0 AND l.id_number <> r.id_number
+) GROUP BY id_number;
+
 CREATE OR REPLACE TEMP TABLE link_groups AS
 SELECT i.record_id,
-    CASE WHEN i.id_number IS NOT NULL THEN 'id:' || i.id_number
+    CASE WHEN i.id_number IS NOT NULL THEN 'id:' || coalesce(a.canonical, i.id_number)
          ELSE 'group:' || c.cluster_id END AS group_id,
     i.id_number IS NOT NULL AS anchored
-FROM link_input AS i LEFT JOIN {components} AS c USING (record_id);
+FROM link_input AS i
+LEFT JOIN {components} AS c ON c.record_id = i.record_id
+LEFT JOIN link_id_alias AS a ON a.id_number = i.id_number;
 
 CREATE OR REPLACE TEMP TABLE link_group_links AS
 SELECT free.group_id AS free_group, anchor.group_id AS anchor_group,
@@ -473,6 +508,18 @@ FROM link_groups AS g LEFT JOIN link_attach AS a ON a.free_group = g.group_id;
 """
 
 
-def _decide(con: Connection, match_threshold: float) -> None:
+def _decide(con: Connection, match_threshold: float, decisions: str | None) -> None:
     below = max(0.0, match_threshold - 1e-6)
-    run(con, _DECIDE.format(below=below, match=match_threshold, evidence=evidence_sql()))
+    if decisions is None:
+        run(
+            con,
+            """CREATE OR REPLACE TEMP TABLE link_no_decisions
+               (record_id_l VARCHAR, record_id_r VARCHAR, same BOOLEAN)""",
+        )
+        decisions = "link_no_decisions"
+    run(
+        con,
+        _DECIDE.format(
+            below=below, match=match_threshold, evidence=evidence_sql(), decisions=ident(decisions)
+        ),
+    )

@@ -146,3 +146,46 @@ def test_review_pairs_explain_their_evidence_in_chinese(
     ]
     assert named
     assert all(item["level"] == "不同" and item["weight"] < 0 for item in named)
+
+
+def _cluster_of(con: Connection, result: LinkResult, record_id: str) -> str:
+    ((cluster,),) = con.execute(
+        f"SELECT cluster_id FROM {result.clusters} WHERE record_id = ?", [record_id]
+    ).fetchall()
+    return str(cluster)
+
+
+def test_staff_decisions_are_obeyed(linked: tuple[Connection, LinkResult]) -> None:
+    con, result = linked
+    ((left, right),) = con.execute(
+        f"SELECT record_id_l, record_id_r FROM {result.review} "
+        "WHERE reason = 'different_ids' ORDER BY match_probability DESC LIMIT 1"
+    ).fetchall()
+    assert _cluster_of(con, result, left) != _cluster_of(con, result, right)
+    # Two records without ID numbers that the model made one child, and only they.
+    ((apart_l, apart_r),) = con.execute(
+        f"""SELECT min(c.record_id), max(c.record_id) FROM {result.clusters} AS c
+            JOIN link_input AS i USING (record_id)
+            GROUP BY c.cluster_id HAVING count(*) = 2 AND count(i.id_number) = 0
+            ORDER BY 1 LIMIT 1"""
+    ).fetchall()
+    con.execute(
+        "CREATE OR REPLACE TABLE decisions (record_id_l VARCHAR, record_id_r VARCHAR, same BOOLEAN)"
+    )
+    con.execute(
+        "INSERT INTO decisions VALUES (?, ?, true), (?, ?, false)", [left, right, apart_l, apart_r]
+    )
+    decided = link(
+        con,
+        records="records",
+        match_threshold=MATCH,
+        review_threshold=REVIEW,
+        decisions="decisions",
+    )
+    assert _cluster_of(con, decided, left) == _cluster_of(con, decided, right)
+    assert _cluster_of(con, decided, apart_l) != _cluster_of(con, decided, apart_r)
+    ((still_reviewed,),) = con.execute(
+        f"SELECT count(*) FROM {decided.review} WHERE record_id_l = ? AND record_id_r = ?",
+        [left, right],
+    ).fetchall()
+    assert still_reviewed == 0
