@@ -388,9 +388,12 @@ def _train(linker: Linker, training_pairs: int) -> None:
 # Hard rules on top of the scores (policy of the issue, not of the model):
 # - the same valid ID is one child, unless the records' own statements of both sex and birth
 #   date disagree: then the pair is not linked but sent to review;
-# - two different valid IDs, two wholly different names or two different sexes (twins and
-#   siblings share birth dates, parents, phones and addresses, and often similar names) are
-#   never linked on the other evidence: at most the pair is sent to review.
+# - two different valid IDs, two wholly different names, two different sexes or birth dates
+#   in different months (twins and siblings share parents, phones and addresses, twins
+#   their birth date, and siblings often names that sound alike: 袁子涵 and 袁梓涵) are
+#   never linked on the other evidence: at most the pair is sent to review. Nor are two
+#   records whose families share nothing and who live in different towns: in a county of a
+#   million children, 周浩宇 born on the same day is often two boys.
 _DECIDE = """
 CREATE OR REPLACE TEMP TABLE link_pairs AS
 SELECT s.record_id_l, s.record_id_r, s.match_probability, {evidence} AS evidence,
@@ -398,6 +401,8 @@ SELECT s.record_id_l, s.record_id_r, s.match_probability, {evidence} AS evidence
     l.id_number IS NOT NULL AND r.id_number IS NOT NULL AND l.id_number <> r.id_number
         AS other_id,
     s.gamma_name = 0 AS other_name,
+    s.gamma_birth_date = 0 AS other_birth_date,
+    s.gamma_family = 0 AND s.gamma_residence = 0 AS other_family,
     l.sex IS NOT NULL AND r.sex IS NOT NULL AND l.sex <> r.sex AS other_sex,
     l.stated_sex IS NOT NULL AND r.stated_sex IS NOT NULL AND l.stated_sex <> r.stated_sex
         AND l.stated_birth_date IS NOT NULL AND r.stated_birth_date IS NOT NULL
@@ -416,8 +421,8 @@ FROM (
         CASE WHEN d.same THEN 1.0
              WHEN NOT d.same THEN 0.0
              WHEN same_id AND NOT flat_conflict THEN 1.0
-             WHEN flat_conflict OR other_id OR other_name OR other_sex
-                 THEN least(match_probability, {below})
+             WHEN flat_conflict OR other_id OR other_name OR other_sex OR other_birth_date
+                 OR other_family THEN least(match_probability, {below})
              ELSE match_probability END AS match_probability
     FROM link_pairs AS p LEFT JOIN {decisions} AS d USING (record_id_l, record_id_r)
     UNION ALL
@@ -436,6 +441,8 @@ SELECT p.record_id_l, p.record_id_r, p.match_probability, p.evidence,
          WHEN p.other_id THEN 'different_ids'
          WHEN p.other_name THEN 'different_names'
          WHEN p.other_sex THEN 'different_sex'
+         WHEN p.other_birth_date THEN 'different_birth_dates'
+         WHEN p.other_family THEN 'different_families'
          ELSE 'uncertain' END AS reason
 FROM link_pairs AS p JOIN link_edges AS e USING (record_id_l, record_id_r)
 WHERE e.match_probability < {match}
@@ -476,7 +483,7 @@ FROM link_input AS i
 LEFT JOIN {components} AS c ON c.record_id = i.record_id
 LEFT JOIN link_id_alias AS a ON a.id_number = i.id_number;
 
-CREATE OR REPLACE TEMP TABLE link_group_links AS
+CREATE OR REPLACE TEMP TABLE link_candidates AS
 SELECT free.group_id AS free_group, anchor.group_id AS anchor_group,
     max(e.match_probability) AS strength
 FROM link_edges AS e
@@ -486,6 +493,33 @@ CROSS JOIN LATERAL (SELECT CASE WHEN a.anchored THEN b ELSE a END AS free,
                            CASE WHEN a.anchored THEN a ELSE b END AS anchor)
 WHERE a.anchored <> b.anchored AND e.match_probability >= {match}
 GROUP BY ALL;
+
+-- A group never joins an ID child if any of its records and any of the child's records
+-- are kept apart by the rules: a record with little detail (an insurance row: name, ID,
+-- birth date) links strongly to every namesake born that day, and must not carry a record
+-- of another family (none of its parents, guardians or phones shared, another town) along.
+CREATE OR REPLACE TEMP TABLE link_conflicts AS
+SELECT DISTINCT c.free_group, c.anchor_group
+FROM link_candidates AS c
+JOIN link_groups AS gf ON gf.group_id = c.free_group
+JOIN link_input AS f ON f.record_id = gf.record_id
+JOIN link_groups AS ga ON ga.group_id = c.anchor_group
+JOIN link_input AS a ON a.record_id = ga.record_id
+WHERE f.sex <> a.sex
+   OR date_trunc('month', f.birth_date) <> date_trunc('month', a.birth_date)
+   OR (len(f.guardian_pinyins) + len(f.guardian_ids) + len(f.phones) > 0
+       AND len(a.guardian_pinyins) + len(a.guardian_ids) + len(a.phones) > 0
+       AND len(list_intersect(f.guardian_pinyins, a.guardian_pinyins)) = 0
+       AND len(list_intersect(f.guardian_ids, a.guardian_ids)) = 0
+       AND len(list_intersect(f.phones, a.phones)) = 0
+       AND f.residence_town <> a.residence_town);
+
+-- (A link of exactly 1.0 between a group and an ID child is a staff decision: it stands.)
+CREATE OR REPLACE TEMP TABLE link_group_links AS
+SELECT c.* FROM link_candidates AS c
+WHERE c.strength = 1.0
+   OR NOT EXISTS (SELECT 1 FROM link_conflicts AS x
+                  WHERE x.free_group = c.free_group AND x.anchor_group = c.anchor_group);
 
 CREATE OR REPLACE TEMP TABLE link_attach AS
 SELECT free_group, anchor_group, strength,
