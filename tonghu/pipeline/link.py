@@ -461,13 +461,8 @@ _ANCHOR = """
 -- IDs comes from a decision: the rules cap such pairs); the smaller ID names the child.
 CREATE OR REPLACE TEMP TABLE link_id_alias AS
 SELECT id_number, min(canonical) AS canonical FROM (
-    SELECT l.id_number, least(l.id_number, r.id_number) AS canonical
-    FROM link_edges AS e
-    JOIN link_input AS l ON l.record_id = e.record_id_l
-    JOIN link_input AS r ON r.record_id = e.record_id_r
-    WHERE e.match_probability = 1.0 AND l.id_number <> r.id_number
-    UNION ALL
-    SELECT r.id_number, least(l.id_number, r.id_number)
+    SELECT unnest([l.id_number, r.id_number]) AS id_number,
+        least(l.id_number, r.id_number) AS canonical
     FROM link_edges AS e
     JOIN link_input AS l ON l.record_id = e.record_id_l
     JOIN link_input AS r ON r.record_id = e.record_id_r
