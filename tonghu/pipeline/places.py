@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 
 from tonghu.pipeline.duck import Connection, run
 
-DIVISION_COLUMNS = ("code", "name", "level", "parent_code")
+DIVISION_COLUMNS = ("code", "name", "level", "parent_code", "central_urban")
 
 _COUNTY_NAMES = r"""
 CREATE OR REPLACE TEMP TABLE county_names AS
@@ -102,6 +102,6 @@ def resolve_places(con: Connection, *, divisions: pa.Table) -> None:
 
 def read_division_table(path: Path) -> pa.Table:
     """A division table file (feeds.md §5) as the batch steps take it: codes kept as text."""
-    types = {"code": pa.string(), "parent_code": pa.string()}
+    types = {"code": pa.string(), "parent_code": pa.string(), "central_urban": pa.string()}
     table: pa.Table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
     return table.select(list(DIVISION_COLUMNS))

@@ -1,0 +1,305 @@
+"""A whole monitoring round (一轮监测摸排) on the batch side, without Django:
+ingest → link → identity → classify → match, each result written as Parquet into one folder.
+
+The web side loads that folder into the database in one transaction (tonghu.rounds), and
+``tonghu.pipeline.export`` writes the contract's CSV files from it. Nothing here touches the
+database, so a round that fails or is killed leaves no trace but its temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from tonghu.pipeline.classify import classify
+from tonghu.pipeline.duck import Connection, connect, quote, run
+from tonghu.pipeline.identity import assign_child_ids
+from tonghu.pipeline.ingest import IngestResult, StepClock, ingest
+from tonghu.pipeline.link import link
+from tonghu.pipeline.match import match_services
+from tonghu.pipeline.normalise import install_macros
+from tonghu.pipeline.read import FeedFile, SkippedFile
+from tonghu.pipeline.sources import SOURCES
+from tonghu.policy.profile import Profile
+
+STEPS = {
+    "ingest": "读取与清洗",
+    "link": "跨部门比对",
+    "identity": "儿童编号",
+    "classify": "认定",
+    "match": "服务匹配",
+    "write": "写出结果",
+}
+CHILD_SERIAL_WIDTH = 8
+RESULT_FILES = {
+    "links": "links.parquet",  # record_id, source, record_key, child_id
+    "children": "children.parquet",  # the classified children
+    "services": "services.parquet",  # child_id, service_code
+    "review": "review.parquet",  # pairs for 人工核实
+    "history": "history.parquet",  # child_id, event, other_child_id
+}
+MODEL_FILE = "model.json"
+SUMMARY_FILE = "summary.json"
+
+Progress = Callable[[str], None]
+
+
+class RoundError(Exception):
+    """A round that cannot run; the message is Chinese, for the user."""
+
+
+@dataclass(frozen=True)
+class RoundInput:
+    files: list[FeedFile]
+    skipped: list[SkippedFile]
+    as_of: date
+    profile: Profile
+    divisions: pa.Table
+    county: str | None = None  # the round's county (6 digits); inferred from the records if None
+    previous: Path | None = None  # Parquet (record_id, child_id, id_number) of the last round
+    decisions: Path | None = None  # Parquet (record_id_l, record_id_r, same) kept from review
+    file_flags: Path | None = None  # Parquet (child_id, flag) kept on children's files
+    first_serial: int = 1  # the next new child's serial in this county
+    engine: str = "duckdb"
+    memory_limit: str = "4GB"
+
+
+@dataclass
+class RoundOutput:
+    folder: Path
+    county: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def path(self, name: str) -> Path:
+        return self.folder / RESULT_FILES[name]
+
+
+def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = None) -> RoundOutput:
+    """Run the round's batch steps into ``folder`` (created; Parquet files and summary.json)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    clock = StepClock()
+    tell = progress or (lambda step: None)
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="tonghu-round-") as work:
+        with clock.step("ingest"):
+            tell("ingest")
+            intake = _ingest(plan, folder)
+        con = connect(memory_limit=plan.memory_limit, temp_dir=Path(work))
+        try:
+            install_macros(con)
+            run(
+                con,
+                f"CREATE VIEW records AS SELECT * FROM read_parquet({quote(str(intake.records))})",
+            )
+            county = plan.county or _infer_county(con, plan.divisions)
+            output = RoundOutput(folder=folder, county=county)
+            with clock.step("link"):
+                tell("link")
+                linked = _link(con, plan, work_dir=Path(work))
+            with clock.step("identity"):
+                tell("identity")
+                identity = _identity(con, plan, county=county, clusters=linked.clusters)
+            with clock.step("classify"):
+                tell("classify")
+                children = classify(
+                    con,
+                    records="records",
+                    links="round_links",
+                    divisions=plan.divisions,
+                    profile=plan.profile,
+                    as_of=plan.as_of,
+                    file_flags=_optional_view(con, "file_flags", plan.file_flags),
+                )
+            with clock.step("match"):
+                tell("match")
+                services = match_services(con, children=children, profile=plan.profile)
+            with clock.step("write"):
+                tell("write")
+                _write(con, output, children=children, services=services, history=identity)
+                (folder / MODEL_FILE).write_text(linked.model_json, encoding="utf-8")
+            output.summary = _summary(con, plan, output, intake, clock, pairs=linked.pairs_scored)
+        finally:
+            con.close()
+    (folder / SUMMARY_FILE).write_text(
+        json.dumps(output.summary, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return output
+
+
+def _ingest(plan: RoundInput, folder: Path) -> IngestResult:
+    if not plan.files:
+        raise RoundError(
+            "数据目录中没有可识别的数据文件"
+            "（文件名须以数据源名称开头，如 police_residence_2025H1.csv）"
+        )
+    return ingest(plan.files, divisions=plan.divisions, out_dir=folder)
+
+
+_COUNTY = """
+SELECT r.residence_code[1:6] AS county, count(*) AS records
+FROM records AS r JOIN round_divisions AS d
+    ON d.code = r.residence_code[1:6] || '000000' AND d.level = 'county'
+GROUP BY ALL ORDER BY records DESC, county LIMIT 1
+"""
+
+
+def _infer_county(con: Connection, divisions: pa.Table) -> str:
+    """The county most accepted records say the child lives in."""
+    con.register("round_divisions", divisions)
+    found = run(con, _COUNTY).fetchall()
+    if not found:
+        raise RoundError(
+            "无法确定本轮所属县（区）：没有记录的居住地代码在区划表中，"
+            "请先用 tonghu divisions load 载入区划表，或用 --county 指定"
+        )
+    return str(found[0][0])
+
+
+def _optional_view(con: Connection, name: str, path: Path | None) -> str | None:
+    if path is None:
+        return None
+    run(con, f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({quote(str(path))})")
+    return name
+
+
+def _link(con: Connection, plan: RoundInput, *, work_dir: Path) -> Any:
+    decisions = _optional_view(con, "staff_decisions", plan.decisions)
+    return link(
+        con,
+        records="records",
+        match_threshold=plan.profile.linkage.match_threshold,
+        review_threshold=plan.profile.linkage.review_threshold,
+        engine=plan.engine,
+        work_dir=work_dir,
+        decisions=decisions,
+    )
+
+
+def _identity(con: Connection, plan: RoundInput, *, county: str, clusters: str) -> str:
+    previous = _optional_view(con, "previous_children", plan.previous)
+    if previous is None:
+        run(
+            con,
+            """CREATE OR REPLACE TEMP TABLE previous_children
+               (record_id VARCHAR, child_id VARCHAR, id_number VARCHAR)""",
+        )
+        previous = "previous_children"
+    run(
+        con,
+        """CREATE OR REPLACE TEMP TABLE round_ids AS
+           SELECT DISTINCT source || '|' || record_key AS record_id, id_number
+           FROM records WHERE id_valid""",
+    )
+    identity = assign_child_ids(
+        con,
+        clusters=clusters,
+        record_ids="round_ids",
+        previous=previous,
+        prefix=county,
+        first_serial=plan.first_serial,
+        width=CHILD_SERIAL_WIDTH,
+    )
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE round_links AS
+            SELECT c.record_id, split_part(c.record_id, '|', 1) AS source,
+                substr(c.record_id, strpos(c.record_id, '|') + 1) AS record_key, i.child_id
+            FROM {clusters} AS c JOIN {identity.child_ids} AS i USING (cluster_id)
+            ORDER BY source, record_key""",
+    )
+    return identity.history
+
+
+def _write(
+    con: Connection, output: RoundOutput, *, children: str, services: str, history: str
+) -> None:
+    tables = {
+        "links": "round_links",
+        "children": children,
+        "services": services,
+        "review": "link_review",
+        "history": history,
+    }
+    for name, table in tables.items():
+        path = quote(str(output.path(name)))
+        run(con, f"COPY (SELECT * FROM {table}) TO {path} (FORMAT parquet, COMPRESSION zstd)")
+
+
+_COUNTS = """
+SELECT count(*) AS children,
+    count(*) FILTER (WHERE is_migrant) AS migrants,
+    count(*) FILTER (WHERE is_left_behind) AS left_behind,
+    count(*) FILTER (WHERE len(key_care) > 0) AS key_care,
+    count(*) FILTER (WHERE len(difficulty) > 0) AS difficulty,
+    count(*) FILTER (WHERE dropout_risk IS NOT NULL) AS dropout_risk,
+    count(*) FILTER (WHERE is_resident) AS resident
+FROM classified
+"""
+
+
+def _summary(
+    con: Connection,
+    plan: RoundInput,
+    output: RoundOutput,
+    intake: IngestResult,
+    clock: StepClock,
+    *,
+    pairs: int,
+) -> dict[str, Any]:
+    sources: dict[str, dict[str, int]] = {
+        source.name: {"read": 0, "accepted": 0, "rejected": 0} for source in SOURCES
+    }
+    for part in intake.parts:
+        counts = sources[part.source]
+        counts["read"] += part.read
+        counts["accepted"] += part.accepted
+        counts["rejected"] += part.rejected_rows
+    cursor = run(con, _COUNTS)
+    names = [column[0] for column in cursor.description or ()]
+    counts = dict(zip(names, cursor.fetchall()[0], strict=True))
+    ((review,),) = run(con, "SELECT count(*) FROM link_review").fetchall()
+    ((new, merged, split),) = run(
+        con,
+        """SELECT (SELECT count(*) FROM identity_new),
+               count(*) FILTER (WHERE event = 'merged'), count(*) FILTER (WHERE event = 'split')
+           FROM child_history""",
+    ).fetchall()
+    return {
+        "as_of": plan.as_of.isoformat(),
+        "county": output.county,
+        "profile": plan.profile.key,
+        "engine": plan.engine,
+        "sources": sources,
+        "files": [
+            {
+                "file": part.file,
+                "sheet": part.sheet,
+                "source": part.source,
+                "read": part.read,
+                "accepted": part.accepted,
+                "repeated": part.repeated,
+                "rejected": part.rejected_rows,
+                "rejected_by_reason": dict(part.rejected),
+                "warnings": dict(part.warnings),
+            }
+            for part in intake.parts
+        ],
+        "skipped": [
+            {"file": item.name, "reason": item.reason} for item in plan.skipped + intake.skipped
+        ],
+        **{name: int(value) for name, value in counts.items()},
+        "new_children": int(new),
+        "merged": int(merged),
+        "split": int(split),
+        "review_pairs": int(review),
+        "pairs_scored": pairs,
+        "timings": {name: round(seconds, 3) for name, seconds in clock.seconds.items()},
+    }

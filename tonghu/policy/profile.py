@@ -1,0 +1,313 @@
+"""A policy profile: YAML parsed into frozen typed objects, every error named with its key.
+
+A local profile may start from another (``extends: default``) and state only what differs:
+mappings merge key by key, lists and values replace. Validation is pydantic's (already a
+dependency through django-ninja); its messages are rendered in Chinese with the key path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from tonghu.policy.rules import Rule, RuleError, parse_rule
+
+PROFILE_DIR = Path(__file__).parent / "profiles"
+DEFAULT_PROFILE = "default"
+PARENT_STATES = (
+    "在家", "外出务工", "重残", "重病", "服刑在押", "强制隔离戒毒", "失联", "死亡",
+    "被撤销监护资格", "无监护能力",
+)  # fmt: skip
+CIVIL_CATEGORIES = (
+    "低保",
+    "低保边缘",
+    "特困",
+    "孤儿",
+    "事实无人抚养",
+    "艾滋病病毒感染",
+    "临时救助",
+)
+LEDGER_FIELDS = (
+    "name", "sex", "birth_date", "id_number", "hukou_code", "hukou_address", "residence_code",
+    "residence_address", "residence_since", "phone", "guardian_name", "guardian_id_number",
+    "guardian_relation", "mother_name", "mother_id_number", "father_name", "father_id_number",
+    "father_status", "father_away_code", "father_away_since", "mother_status",
+    "mother_away_code", "mother_away_since", "actual_guardian", "guardianship_type",
+    "entrusted_carer", "lives_alone", "income_source", "hardship", "housing_hardship",
+    "help_needs", "category", "starts_on", "ends_on", "disability_category",
+    "disability_grade", "disabled", "psych", "vagrant", "school", "stage", "grade",
+    "school_status", "enrolled_on", "family_doctor", "first_vaccinated_on",
+    "last_vaccinated_on", "insured_code", "insurance_status", "insured_on", "permit_status",
+    "arrived_on", "registered_on",
+)  # fmt: skip
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; ``problems`` lists each as ``key: what is wrong``."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"政策配置 {source} 有误：" + "；".join(problems))
+        self.source = source
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _subset_of(allowed: tuple[str, ...]) -> Any:
+    def check(values: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [value for value in values if value not in allowed]
+        if unknown:
+            raise ValueError(f"不认识的取值 {'、'.join(unknown)}（可用：{'、'.join(allowed)}）")
+        return values
+
+    return AfterValidator(check)
+
+
+def _county_codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [value for value in values if len(value) != 6 or not value.isdigit()]
+    if bad:
+        raise ValueError(f"应为6位县级区划代码：{'、'.join(bad)}")
+    return values
+
+
+def _rule(value: object) -> Rule:
+    if isinstance(value, Rule):
+        return value
+    try:
+        return parse_rule(value, path="")
+    except RuleError as error:
+        raise ValueError(f"服务对象条件{error.path}：{error.message}") from error
+
+
+Months = Annotated[int, Field(ge=1, le=120)]
+Age = Annotated[int, Field(ge=0, le=18)]
+
+
+class Monitoring(_Model):
+    cadence_months: Months  # a full round at least this often (§9)
+
+
+class Migrant(_Model):
+    age_below: Age
+    min_residence_months: Months
+    central_urban_moves_count: bool  # false: moves between one city's central districts don't
+    central_urban_counties: Annotated[tuple[str, ...], AfterValidator(_county_codes)] = ()
+
+
+class LeftBehind(_Model):
+    age_below: Age
+    parent_away_min_months: Months
+    away_beyond: Literal["county", "city", "province"]
+    unable_states: Annotated[tuple[str, ...], _subset_of(PARENT_STATES)]
+
+
+class KeyCare(_Model):
+    hardship_categories: Annotated[tuple[str, ...], _subset_of(CIVIL_CATEGORIES)]
+    no_need_answers: tuple[str, ...]  # 求助需求 answers that state no need
+    asks_help_migrants_only: bool  # Tianjin: only 跨乡镇（街道）的流动儿童 who ask for help
+
+
+class Dropout(_Model):
+    age_min: Age
+    age_max: Age
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Dropout:
+        if self.age_min > self.age_max:
+            raise ValueError("age_min 不得大于 age_max")
+        return self
+
+
+class Linkage(_Model):
+    match_threshold: Annotated[float, Field(gt=0, lt=1)]
+    review_threshold: Annotated[float, Field(gt=0, lt=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Linkage:
+        if self.review_threshold >= self.match_threshold:
+            raise ValueError("review_threshold 应小于 match_threshold")
+        return self
+
+
+class Service(_Model):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True
+    )
+
+    code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,9}$")]
+    name: Annotated[str, Field(min_length=1)]
+    content: Annotated[str, Field(min_length=1)]  # 服务内容, in plain Chinese for families
+    responsible: Annotated[str, Field(min_length=1)]  # 责任部门 as the local document words it
+    departments: Annotated[tuple[str, ...], Field(min_length=1)]  # accounts.Department keys
+    who: Annotated[Rule, BeforeValidator(_rule)]
+
+
+class Services(_Model):
+    applies_to: Literal["migrant"]
+    items: Annotated[tuple[Service, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Services:
+        codes = [item.code for item in self.items]
+        repeated = sorted({code for code in codes if codes.count(code) > 1})
+        if repeated:
+            raise ValueError(f"服务编号重复：{'、'.join(repeated)}")
+        return self
+
+
+class Visits(_Model):
+    key_care_home_visits_per_quarter: Annotated[int, Field(ge=1, le=90)]
+    contact_every_months: Months
+    home_visit_every_months: Months
+    first_visit_working_days: Annotated[int, Field(ge=1, le=60)]
+    parent_contact_every_days: Annotated[int, Field(ge=1, le=90)]
+    raise_frequency_when: tuple[str, ...]  # in the document's words
+
+
+class LedgerGroup(_Model):
+    title: Annotated[str, Field(min_length=1)]
+    fields: Annotated[tuple[str, ...], Field(min_length=1), _subset_of(LEDGER_FIELDS)]
+
+
+class Profile(_Model):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Annotated[str, Field(min_length=1)]
+    basis: Annotated[tuple[str, ...], Field(min_length=1)]  # the documents it follows
+    monitoring: Monitoring
+    migrant: Migrant
+    left_behind: LeftBehind
+    key_care: KeyCare
+    dropout: Dropout
+    linkage: Linkage
+    services: Services
+    visits: Visits
+    ledger: Annotated[tuple[LedgerGroup, ...], Field(min_length=1)]
+
+    def service(self, code: str) -> Service:
+        return next(item for item in self.services.items if item.code == code)
+
+
+def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
+    """A shipped profile by key (``default``, ``tianjin`` ...) or a YAML file by path."""
+    path = _resolve(name_or_path)
+    return _load(path.resolve())
+
+
+@cache
+def _load(path: Path) -> Profile:
+    data = _merged(path, seen=())
+    try:
+        # JSON mode: strict types, YAML lists accepted for tuples.
+        return Profile.model_validate_json(json.dumps(data, ensure_ascii=False, default=str))
+    except ValidationError as error:
+        raise ProfileError(path.name, list(_problems(error))) from None
+
+
+def shipped_profiles() -> list[str]:
+    return sorted(path.stem for path in PROFILE_DIR.glob("*.yaml"))
+
+
+def _resolve(name_or_path: str | Path) -> Path:
+    shipped = PROFILE_DIR / f"{name_or_path}.yaml"
+    if isinstance(name_or_path, str) and shipped.is_file():
+        return shipped
+    path = Path(name_or_path)
+    if not path.is_file():
+        known = "、".join(shipped_profiles())
+        raise ProfileError(str(name_or_path), [f"找不到该配置文件（内置配置：{known}）"])
+    return path
+
+
+def _merged(path: Path, *, seen: tuple[Path, ...]) -> dict[str, Any]:
+    if path in seen:
+        raise ProfileError(path.name, ["extends 循环引用"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ProfileError(
+            path.name, [f"无法读取为 UTF-8 YAML（{type(error).__name__}）"]
+        ) from None
+    if not isinstance(data, dict):
+        raise ProfileError(path.name, ["顶层应为映射（键: 值）"])
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    base = _merged(_resolve(str(parent)).resolve(), seen=(*seen, path))
+    return _deep_merge(base, data)
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        elif _coded(value) and _coded(merged.get(key)):
+            merged[key] = _merge_by_code(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _coded(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, Mapping) and "code" in item for item in value
+    )
+
+
+def _merge_by_code(base: list[Mapping[str, Any]], override: list[Mapping[str, Any]]) -> list[Any]:
+    """Lists of coded items (the service list) merge item by item: a local list restates only
+    what differs from its base and appends its own items."""
+    merged = {item["code"]: dict(item) for item in base}
+    for item in override:
+        code = item["code"]
+        merged[code] = _deep_merge(merged[code], item) if code in merged else dict(item)
+    return list(merged.values())
+
+
+_MESSAGES = {
+    "missing": "缺少此项",
+    "extra_forbidden": "不认识的键",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "float_type": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文字",
+    "tuple_type": "应为列表",
+    "model_type": "应为映射（键: 值）",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不对",
+    "string_too_short": "不能为空",
+    "too_short": "不能为空",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than": "数值过大",
+    "less_than_equal": "数值过大",
+}
+
+
+def _problems(error: ValidationError) -> Iterator[str]:
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "（顶层）"
+        if item["type"] == "value_error":
+            message = str(item["ctx"]["error"])
+        else:
+            message = _MESSAGES.get(item["type"], f"取值无效（{item['msg']}）")
+            if item["type"] == "literal_error":
+                message += f"（可用：{item['ctx']['expected']}）"
+        yield f"{key}: {message}"
