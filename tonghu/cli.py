@@ -23,6 +23,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("demo", "accounts"), "demo_accounts", "创建演示账号（每个角色一个），密码只显示一次"
     ),
     Subcommand(("synth",), "synth", "生成合成县的区划表、九类报送数据和真值（演示、测试、基准用）"),
+    Subcommand(("round", "run"), "round_run", "运行一轮监测摸排：比对、认定、匹配服务并导出结果"),
     Subcommand(("token", "create"), "token_create", "为用户签发 API 令牌，令牌只显示一次"),
     Subcommand(("serve",), "runserver", "启动网页服务（开发和演示用）"),
     Subcommand(("check",), "check", "检查配置"),

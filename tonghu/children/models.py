@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from tonghu.divisions.models import Division
@@ -11,8 +12,18 @@ class Sex(models.TextChoices):
     UNKNOWN = "", "未知"
 
 
+class DropoutRisk(models.TextChoices):
+    NONE = "", "无"
+    DROPPED_OUT = "dropped_out", "辍学"
+    NOT_ENROLLED = "not_enrolled", "适龄未入学"
+
+
 class Child(models.Model):
-    """One real child (一人一档): the ledger's unit, scoped by where the child lives now."""
+    """One real child (一人一档): the ledger's unit, scoped by where the child lives now.
+
+    The facts are those of the latest round that found the child, with staff corrections
+    applied (see ``Correction``); ``present`` is false once a later round no longer finds it.
+    """
 
     child_id = models.CharField("儿童编号", max_length=32, unique=True)
     name = models.CharField("姓名", max_length=50)
@@ -24,11 +35,182 @@ class Child(models.Model):
         on_delete=models.PROTECT,
         related_name="resident_children",
     )
+    id_number = models.CharField("身份证号", max_length=18, blank=True)
+    hukou_code = models.CharField("户籍地代码", max_length=12, blank=True)
+    hukou_province = models.CharField("户籍省份代码", max_length=2, blank=True, db_index=True)
+    residence_code = models.CharField("居住地代码", max_length=12, blank=True)
+    residence_since = models.DateField("来本地居住起始日期", null=True, blank=True)
+    is_resident = models.BooleanField("基准日在本地居住", default=True)
+    is_migrant = models.BooleanField("流动儿童", default=False)
+    is_left_behind = models.BooleanField("留守儿童", default=False)
+    is_key_care = models.BooleanField("重点关爱服务对象", default=False)
+    in_difficulty = models.BooleanField("困境/保障情形", default=False)
+    key_care = models.JSONField("重点关爱情形", default=list, blank=True)
+    difficulty = models.JSONField("困境/保障情形代码", default=list, blank=True)
+    dropout_risk = models.CharField(
+        "控辍保学", max_length=12, choices=DropoutRisk.choices, blank=True
+    )
+    stage = models.CharField("当前学段", max_length=4, blank=True)
+    flags = models.JSONField("其他事实", default=list, blank=True)
+    services = models.JSONField("可享服务", default=list, blank=True)
+    reasons = models.TextField("认定依据", blank=True)
+    present = models.BooleanField("最近一轮仍在册", default=True)
+    first_round = models.ForeignKey(
+        "rounds.Round",
+        verbose_name="首次发现轮次",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    last_round = models.ForeignKey(
+        "rounds.Round",
+        verbose_name="最近发现轮次",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField("版本", default=1)
 
     class Meta:
         verbose_name = "儿童"
         verbose_name_plural = "儿童"
         ordering = ["residence_division_id", "child_id"]
+        indexes = [
+            models.Index(
+                fields=["residence_division", "is_migrant"], name="child_division_migrant"
+            ),
+            models.Index(
+                fields=["residence_division", "is_left_behind"], name="child_division_left"
+            ),
+            models.Index(fields=["residence_division", "is_key_care"], name="child_division_key"),
+            models.Index(fields=["residence_division", "birth_date"], name="child_division_birth"),
+            models.Index(fields=["residence_division", "stage"], name="child_division_stage"),
+            models.Index(fields=["name"], name="child_name"),
+        ]
 
     def __str__(self) -> str:
         return self.child_id
+
+
+class ChildRecord(models.Model):
+    """One department record of a child in one round: its normalised values and its date."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="records")
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="records")
+    source = models.CharField("数据源", max_length=20)
+    record_key = models.CharField("记录编号", max_length=64)
+    record_date = models.DateField("记录日期", null=True)
+    file = models.CharField("文件", max_length=255)
+    row = models.PositiveIntegerField("行号")
+    values = models.JSONField("记录内容", default=dict)
+
+    class Meta:
+        verbose_name = "部门记录"
+        verbose_name_plural = "部门记录"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "source", "record_key"], name="one_record_per_round_key"
+            )
+        ]
+        indexes = [models.Index(fields=["child", "round"], name="record_child_round")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.record_key}"
+
+
+class ChildChange(models.Model):
+    """What a round changed in a child's file (or a correction did), and why."""
+
+    class Kind(models.TextChoices):
+        FOUND = "found", "首次发现"
+        CHANGED = "changed", "变化"
+        DEPARTED = "departed", "本轮未发现（离开）"
+        RETURNED = "returned", "重新发现"
+        MERGED = "merged", "合并"
+        SPLIT = "split", "拆分"
+        CORRECTED = "corrected", "人工更正"
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="changes")
+    round = models.ForeignKey(
+        "rounds.Round", null=True, on_delete=models.CASCADE, related_name="changes"
+    )
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    field = models.CharField("项目", max_length=32, blank=True)
+    old_value = models.TextField("原值", blank=True)
+    new_value = models.TextField("新值", blank=True)
+    why = models.TextField("原因", blank=True)
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "档案变化"
+        verbose_name_plural = "档案变化"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["child", "at"], name="change_child_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.field}"
+
+
+class Correction(models.Model):
+    """A child director's correction of one value, kept over later rounds.
+
+    A later round keeps the correction while its data still says what the correction
+    replaced (``replaced_value``); if the data comes to say something else again, the
+    correction is suspended and a 核实 task asks which is right.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "有效"
+        CONFLICT = "conflict", "与新数据冲突，待核实"
+        RETIRED = "retired", "已撤销"
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="corrections")
+    field = models.CharField("项目", max_length=32)
+    value = models.CharField("更正值", max_length=200)
+    replaced_value = models.CharField("原值", max_length=200, blank=True)
+    reason = models.TextField("更正理由")
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="更正人", on_delete=models.PROTECT
+    )
+    corrected_at = models.DateTimeField("更正时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "人工更正"
+        verbose_name_plural = "人工更正"
+        ordering = ["-corrected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.value}"
+
+
+class VerificationTask(models.Model):
+    """A 核实 task: a value the data and a correction (or two departments) disagree on."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待核实"
+        DONE = "done", "已核实"
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="verification_tasks")
+    round = models.ForeignKey("rounds.Round", null=True, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField("项目", max_length=32)
+    department = models.CharField("负责核实的部门", max_length=24)
+    detail = models.TextField("需核实的内容")
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.OPEN)
+    answer = models.TextField("核实结果", blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "核实任务"
+        verbose_name_plural = "核实任务"
+        ordering = ["status", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"核实 {self.field}"

@@ -17,6 +17,7 @@ from tonghu.config.env import (
     env_int,
     env_list,
     env_path,
+    env_str,
     secret_key_from_env,
 )
 
@@ -121,6 +122,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 # Feed files: accepted and rejected rows of each import live as Parquet under this folder.
 FEED_STORE_DIR = env_path("TONGHU_FEED_DIR", default=VAR_DIR / "feeds")
+# Each completed round's results (Parquet: links, children, services, changes) are kept here.
+ROUND_STORE_DIR = env_path("TONGHU_ROUND_DIR", default=VAR_DIR / "rounds")
+TONGHU_PROFILE = env_str("TONGHU_PROFILE", "default")  # the deployment's policy profile
 UPLOAD_MAX_BYTES = env_int("TONGHU_UPLOAD_MAX_MB", default=200, minimum=1) * 1024 * 1024
 XLSX_MAX_UNPACKED_BYTES = (
     env_int("TONGHU_XLSX_MAX_UNPACKED_MB", default=1024, minimum=1) * 1024 * 1024

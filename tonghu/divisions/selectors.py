@@ -30,9 +30,6 @@ def division_table() -> pa.Table:
     names = ("code", "name", "level", "parent_code", "central_urban")
     rows = Division.objects.values_list("code", "name", "level", "parent_id", "central_urban")
     return pa.Table.from_pylist(
-        [
-            dict(zip(names, (*row[:4], "1" if row[4] else "0"), strict=True))
-            for row in rows
-        ],
+        [dict(zip(names, (*row[:4], "1" if row[4] else "0"), strict=True)) for row in rows],
         schema=pa.schema([(name, pa.string()) for name in names]),
     )

@@ -19,6 +19,7 @@ apart and ambiguous choices are listed for review (人工核实).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -278,6 +279,7 @@ def link(
     ``decisions`` names a table of staff decisions kept from review (record_id_l <
     record_id_r, same BOOLEAN): they are obeyed whatever the model says.
     """
+    _quiet_splink()
     register_name_keys(
         con,
         source_view=records,
@@ -326,6 +328,15 @@ def link(
         pairs_scored=int(pairs),
         largest_blocks=largest,
     )
+
+
+def _quiet_splink() -> None:
+    """Splink reports training details at INFO and WARNING; a clerk's terminal needs none of
+    it (the trained model is kept with the round)."""
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("splink"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("splink").setLevel(logging.ERROR)
 
 
 def _score_on_spark(

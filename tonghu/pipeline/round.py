@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from tonghu.pipeline.classify import classify
+from tonghu.pipeline.compare import compare_rounds
 from tonghu.pipeline.duck import Connection, connect, quote, run
 from tonghu.pipeline.identity import assign_child_ids
 from tonghu.pipeline.ingest import IngestResult, StepClock, ingest
@@ -45,6 +46,8 @@ RESULT_FILES = {
     "services": "services.parquet",  # child_id, service_code
     "review": "review.parquet",  # pairs for 人工核实
     "history": "history.parquet",  # child_id, event, other_child_id
+    "changes": "changes.parquet",  # child_id, kind, field, old_value, new_value
+    "records": "ledger_records.parquet",  # each accepted record with its child and own date
 }
 MODEL_FILE = "model.json"
 SUMMARY_FILE = "summary.json"
@@ -57,6 +60,16 @@ class RoundError(Exception):
 
 
 @dataclass(frozen=True)
+class Prior:
+    """What a county's earlier rounds and its staff left for the next round."""
+
+    folder: Path | None = None  # the previous round's result folder (links, children)
+    first_serial: int = 1  # the serial of the county's next new child
+    decisions: Path | None = None  # Parquet (record_id_l, record_id_r, same) kept from review
+    file_flags: Path | None = None  # Parquet (child_id, flag) kept on children's files
+
+
+@dataclass(frozen=True)
 class RoundInput:
     files: list[FeedFile]
     skipped: list[SkippedFile]
@@ -64,10 +77,7 @@ class RoundInput:
     profile: Profile
     divisions: pa.Table
     county: str | None = None  # the round's county (6 digits); inferred from the records if None
-    previous: Path | None = None  # Parquet (record_id, child_id, id_number) of the last round
-    decisions: Path | None = None  # Parquet (record_id_l, record_id_r, same) kept from review
-    file_flags: Path | None = None  # Parquet (child_id, flag) kept on children's files
-    first_serial: int = 1  # the next new child's serial in this county
+    prior: Callable[[str], Prior] = lambda county: Prior()  # what earlier rounds left, by county
     engine: str = "duckdb"
     memory_limit: str = "4GB"
 
@@ -100,13 +110,14 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
                 f"CREATE VIEW records AS SELECT * FROM read_parquet({quote(str(intake.records))})",
             )
             county = plan.county or _infer_county(con, plan.divisions)
+            prior = plan.prior(county)
             output = RoundOutput(folder=folder, county=county)
             with clock.step("link"):
                 tell("link")
-                linked = _link(con, plan, work_dir=Path(work))
+                linked = _link(con, plan, prior, work_dir=Path(work))
             with clock.step("identity"):
                 tell("identity")
-                identity = _identity(con, plan, county=county, clusters=linked.clusters)
+                identity = _identity(con, prior, county=county, clusters=linked.clusters)
             with clock.step("classify"):
                 tell("classify")
                 children = classify(
@@ -116,14 +127,27 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
                     divisions=plan.divisions,
                     profile=plan.profile,
                     as_of=plan.as_of,
-                    file_flags=_optional_view(con, "file_flags", plan.file_flags),
+                    file_flags=_optional_view(con, "file_flags", prior.file_flags),
+                )
+                changes = compare_rounds(
+                    con,
+                    previous_children=prior.folder / RESULT_FILES["children"]
+                    if prior.folder
+                    else None,
                 )
             with clock.step("match"):
                 tell("match")
                 services = match_services(con, children=children, profile=plan.profile)
             with clock.step("write"):
                 tell("write")
-                _write(con, output, children=children, services=services, history=identity)
+                _write(
+                    con,
+                    output,
+                    children=children,
+                    services=services,
+                    history=identity,
+                    changes=changes,
+                )
                 (folder / MODEL_FILE).write_text(linked.model_json, encoding="utf-8")
             output.summary = _summary(con, plan, output, intake, clock, pairs=linked.pairs_scored)
         finally:
@@ -170,8 +194,8 @@ def _optional_view(con: Connection, name: str, path: Path | None) -> str | None:
     return name
 
 
-def _link(con: Connection, plan: RoundInput, *, work_dir: Path) -> Any:
-    decisions = _optional_view(con, "staff_decisions", plan.decisions)
+def _link(con: Connection, plan: RoundInput, prior: Prior, *, work_dir: Path) -> Any:
+    decisions = _optional_view(con, "staff_decisions", prior.decisions)
     return link(
         con,
         records="records",
@@ -183,8 +207,21 @@ def _link(con: Connection, plan: RoundInput, *, work_dir: Path) -> Any:
     )
 
 
-def _identity(con: Connection, plan: RoundInput, *, county: str, clusters: str) -> str:
-    previous = _optional_view(con, "previous_children", plan.previous)
+_PREVIOUS = """
+CREATE OR REPLACE TEMP TABLE previous_children AS
+SELECT l.record_id, l.child_id, c.id_number
+FROM read_parquet({links}) AS l JOIN read_parquet({children}) AS c USING (child_id)
+"""
+
+
+def _identity(con: Connection, prior: Prior, *, county: str, clusters: str) -> str:
+    previous = None
+    if prior.folder is not None:
+        links, children = (
+            quote(str(prior.folder / RESULT_FILES[name])) for name in ("links", "children")
+        )
+        run(con, _PREVIOUS.format(links=links, children=children))
+        previous = "previous_children"
     if previous is None:
         run(
             con,
@@ -204,7 +241,7 @@ def _identity(con: Connection, plan: RoundInput, *, county: str, clusters: str) 
         record_ids="round_ids",
         previous=previous,
         prefix=county,
-        first_serial=plan.first_serial,
+        first_serial=prior.first_serial,
         width=CHILD_SERIAL_WIDTH,
     )
     run(
@@ -219,9 +256,18 @@ def _identity(con: Connection, plan: RoundInput, *, county: str, clusters: str) 
 
 
 def _write(
-    con: Connection, output: RoundOutput, *, children: str, services: str, history: str
+    con: Connection,
+    output: RoundOutput,
+    *,
+    children: str,
+    services: str,
+    history: str,
+    changes: str,
 ) -> None:
     tables = {
+        "records": "(SELECT * EXCLUDE (raw, content_hash, warnings, is_current, "
+        "lived_here_since, cite) FROM classify_records)",
+        "changes": changes,
         "links": "round_links",
         "children": children,
         "services": services,

@@ -9,6 +9,7 @@ from tonghu.divisions.models import Division
 class RoundStatus(models.TextChoices):
     OPEN = "open", "收集数据中"
     CLOSED = "closed", "已结束"
+    DONE = "done", "已完成认定"
 
 
 class Round(models.Model):
@@ -25,6 +26,12 @@ class Round(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, on_delete=models.PROTECT
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    profile = models.CharField("政策配置", max_length=40, blank=True)
+    engine = models.CharField("比对引擎", max_length=8, blank=True)
+    input_hash = models.CharField("输入指纹", max_length=64, blank=True)
+    summary = models.JSONField("本轮概况", default=dict, blank=True)
+    model_json = models.TextField("比对模型参数", blank=True)
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "监测摸排轮次"
