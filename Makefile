@@ -33,10 +33,18 @@ $(VENDOR)/.installed: package.json package-lock.json
 
 setup: $(BIN)/tonghu $(VENDOR)/.installed
 
+DEMO_DIR := var/demo
+DEMO_AS_OF := 2025-06-30
+
+# The demo county: synthetic feeds (written once), its division table and one whole round.
 demo-data: setup
 	$(BIN)/tonghu migrate --no-input -v 0
 	$(BIN)/tonghu divisions load --demo
 	$(BIN)/tonghu demo accounts
+	@if [ ! -f $(DEMO_DIR)/county/divisions.csv ]; then \
+	  rm -rf $(DEMO_DIR)/county && $(BIN)/tonghu synth $(DEMO_DIR)/county --children 3000 --seed 1 --as-of $(DEMO_AS_OF); fi
+	$(BIN)/tonghu divisions load $(DEMO_DIR)/county/divisions.csv
+	$(BIN)/tonghu round run $(DEMO_DIR)/county/feeds --as-of $(DEMO_AS_OF) --export $(DEMO_DIR)/export
 
 serve: setup
 	$(BIN)/tonghu serve 127.0.0.1:8000 --noreload

@@ -52,14 +52,20 @@ class Capability(StrEnum):
     VIEW_REFERRALS = "view_referrals"
     UPLOAD_FEEDS = "upload_feeds"
     MANAGE_ROUNDS = "manage_rounds"
+    EDIT_CHILDREN = "edit_children"  # correct a value on a child's file
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.CHILD_DIRECTOR: frozenset({Capability.VIEW_CHILDREN, Capability.FILE_REPORTS}),
-    Role.SUPERVISOR: frozenset({Capability.VIEW_CHILDREN, Capability.FILE_REPORTS}),
+    Role.CHILD_DIRECTOR: frozenset(
+        {Capability.VIEW_CHILDREN, Capability.FILE_REPORTS, Capability.EDIT_CHILDREN}
+    ),
+    Role.SUPERVISOR: frozenset(
+        {Capability.VIEW_CHILDREN, Capability.FILE_REPORTS, Capability.EDIT_CHILDREN}
+    ),
     Role.COUNTY_STAFF: frozenset(
         {
             Capability.VIEW_CHILDREN,
+            Capability.EDIT_CHILDREN,
             Capability.FILE_REPORTS,
             Capability.UPLOAD_FEEDS,
             Capability.MANAGE_ROUNDS,

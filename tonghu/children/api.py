@@ -7,6 +7,7 @@ from ninja import Router, Schema
 
 from tonghu.accounts.utils import acting_user
 from tonghu.children.models import Child
+from tonghu.children.selectors import ChildFilter
 from tonghu.children.services import child_open, children_page
 
 router = Router(tags=["儿童台账"])
@@ -39,7 +40,9 @@ class ChildPageOut(Schema):
 
 @router.get("", response=ChildPageOut, summary="本辖区儿童列表（分页，可按姓名查询）")
 def child_list(request: HttpRequest, name: str = "", page: int = 1) -> ChildPageOut:
-    found = children_page(user=acting_user(request), name=name.strip()[:50], page_number=page)
+    found = children_page(
+        user=acting_user(request), where=ChildFilter(name=name.strip()[:50]), page_number=page
+    )
     return ChildPageOut(
         count=found.paginator.count,
         page=found.number,

@@ -4,6 +4,17 @@ from django.conf import settings
 from django.db import models
 
 from tonghu.divisions.models import Division
+from tonghu.pipeline.compare import TRACKED
+
+# The values a child director may correct on a file (field -> label).
+CORRECTABLE = {
+    "name": "姓名",
+    "sex": "性别",
+    "birth_date": "出生日期",
+    "hukou_code": "户籍地代码",
+    "residence_since": "来本地居住起始日期",
+    "stage": "学段",
+}
 
 
 class Sex(models.TextChoices):
@@ -150,6 +161,10 @@ class ChildChange(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.field}"
 
+    @property
+    def field_label(self) -> str:
+        return TRACKED.get(self.field, CORRECTABLE.get(self.field, self.field))
+
 
 class Correction(models.Model):
     """A child director's correction of one value, kept over later rounds.
@@ -182,6 +197,10 @@ class Correction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.value}"
+
+    @property
+    def field_label(self) -> str:
+        return CORRECTABLE.get(self.field, self.field)
 
 
 class VerificationTask(models.Model):

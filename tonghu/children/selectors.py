@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
 from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import access, scoped
 from tonghu.children.models import Child
-from tonghu.divisions.codes import pad
+from tonghu.divisions.codes import level_of, pad, prefix
 from tonghu.divisions.models import Division
 
 if TYPE_CHECKING:
@@ -42,3 +44,65 @@ def count_by_subdivision(*, user: User, division: Division) -> dict[str, int]:
         .annotate(n=Count("pk"))
     )
     return {pad(str(row["sub"])): int(row["n"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class ChildFilter:
+    """The list filters (each empty means all)."""
+
+    name: str = ""
+    category: str = ""
+    key_care: str = ""
+    division: str = ""
+    age_band: tuple[int, int] | None = None
+    stage: str = ""
+    hukou_province: str = ""
+    include_departed: bool = False
+
+
+_CATEGORY_FILTERS = {
+    "migrant": Q(is_migrant=True),
+    "left_behind": Q(is_left_behind=True),
+    "key_care": Q(is_key_care=True),
+    "difficulty": Q(in_difficulty=True),
+    "dropout": ~Q(dropout_risk=""),
+}
+
+
+def children_filtered(*, user: User, where: ChildFilter, as_of: dt.date) -> QuerySet[Child]:
+    children = children_for(user=user)
+    if not where.include_departed:
+        children = children.filter(present=True)
+    if where.name:
+        children = children.filter(name__contains=where.name)
+    if where.category in _CATEGORY_FILTERS:
+        children = children.filter(_CATEGORY_FILTERS[where.category])
+    if where.key_care:
+        # is_key_care narrows to the few key-care children before the JSON test.
+        children = children.filter(is_key_care=True, key_care__icontains=f'"{where.key_care}"')
+    if where.division:
+        children = children.filter(residence_division__code__startswith=_prefix(where.division))
+    if where.age_band is not None:
+        youngest, oldest = where.age_band
+        children = children.filter(
+            birth_date__gt=_years_before(as_of, oldest + 1),
+            birth_date__lte=_years_before(as_of, youngest),
+        )
+    if where.stage:
+        children = children.filter(stage=where.stage)
+    if where.hukou_province:
+        children = children.filter(hukou_province=where.hukou_province)
+    return children
+
+
+def _prefix(code: str) -> str:
+    """A division code's own prefix (410402001000 -> 410402001); as typed if malformed."""
+    level = level_of(pad(code))
+    return prefix(pad(code), level) if level is not None else code
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)

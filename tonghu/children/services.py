@@ -1,22 +1,28 @@
-"""Reading the ledger: every opening and listing of children's data is audited here."""
+"""Reading and correcting the ledger: every opening, listing and change is audited here."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.utils import timezone
 
 from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import require
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
-from tonghu.children.models import Child
-from tonghu.children.selectors import access_child, children_for
+from tonghu.children.models import CORRECTABLE, Child, ChildChange, Correction
+from tonghu.children.selectors import ChildFilter, access_child, children_filtered
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
 
 PAGE_SIZE = 50
+SEXES = ("男", "女")
+STAGES = ("学前", "小学", "初中", "高中", "中职")
 
 
 def child_open(*, user: User, child_id: str) -> Child:
@@ -31,19 +37,88 @@ def child_open(*, user: User, child_id: str) -> Child:
     return child
 
 
-def children_page(*, user: User, name: str = "", page_number: int = 1) -> Page[Child]:
-    """One page of the user's children, optionally by name; the children shown are audited."""
+def children_page(
+    *, user: User, where: ChildFilter | None = None, page_number: int = 1
+) -> Page[Child]:
+    """One page of the user's children by the filters; the children shown are audited."""
     require(user, Capability.VIEW_CHILDREN)
-    children = children_for(user=user)
-    if name:
-        children = children.filter(name__contains=name)
+    where = where or ChildFilter()
+    children = children_filtered(user=user, where=where, as_of=timezone.localdate())
     page = Paginator(children, PAGE_SIZE).get_page(page_number)
     shown = [child.child_id for child in page.object_list]
+    filters = [name for name, value in vars(where).items() if value]
     audit_record(
         actor=user,
         action=Action.SEARCH,
         object_type="child",
         child_ids=shown,
-        detail="按姓名查询" if name else "浏览列表",
+        detail=f"按{'、'.join(filters)}筛选" if filters else "浏览列表",
     )
     return page
+
+
+@transaction.atomic
+def child_correct(*, user: User, child_id: str, field: str, value: str, reason: str) -> Correction:
+    """Correct one value of a child's file with a reason; the correction is kept over later
+    rounds unless new data contradicts it (then a 核实 task is raised)."""
+    require(user, Capability.EDIT_CHILDREN)
+    child = access_child(user=user, child_id=child_id)
+    child = Child.objects.select_for_update().get(pk=child.pk)
+    if field not in CORRECTABLE:
+        raise ValidationError(f"不能更正此项目：{field}")
+    value, reason = value.strip(), reason.strip()
+    if not reason:
+        raise ValidationError("请填写更正理由。")
+    typed = _typed(field, value)
+    old = getattr(child, field)
+    old_text = old.isoformat() if isinstance(old, dt.date) else str(old or "")
+    if old_text == value:
+        raise ValidationError(f"{CORRECTABLE[field]}已经是“{value}”，无需更正。")
+    setattr(child, field, typed)
+    child.version += 1
+    changed = [field, "version"]
+    if field == "hukou_code":
+        child.hukou_province = value[:2]
+        changed.append("hukou_province")
+    child.save(update_fields=changed)
+    child.corrections.filter(field=field).exclude(status=Correction.Status.RETIRED).update(
+        status=Correction.Status.RETIRED
+    )
+    correction = Correction.objects.create(
+        child=child, field=field, value=value, replaced_value=old_text, reason=reason,
+        corrected_by=user,
+    )  # fmt: skip
+    ChildChange.objects.create(
+        child=child,
+        kind=ChildChange.Kind.CORRECTED,
+        field=field,
+        old_value=old_text,
+        new_value=value,
+        why=f"{user.get_full_name() or user.username}更正：{reason}",
+    )
+    audit_record(
+        actor=user,
+        action=Action.UPDATE,
+        object_type="child",
+        object_ids=[child.child_id],
+        child_ids=[child.child_id],
+        detail=f"更正{CORRECTABLE[field]}",
+    )
+    return correction
+
+
+def _typed(field: str, value: str) -> object:
+    if field in {"birth_date", "residence_since"}:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("日期应写成 YYYY-MM-DD，如 2015-03-02。") from None
+    if field == "sex" and value not in SEXES:
+        raise ValidationError("性别只能是“男”或“女”。")
+    if field == "stage" and value not in STAGES:
+        raise ValidationError(f"学段只能是{'、'.join(STAGES)}之一。")
+    if field == "hukou_code" and not (value.isdigit() and len(value) == 12):
+        raise ValidationError("户籍地代码应为12位数字。")
+    if not value:
+        raise ValidationError("请填写正确的值。")
+    return value

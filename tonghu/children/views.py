@@ -1,24 +1,90 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
+from tonghu.accounts.roles import Capability
 from tonghu.accounts.utils import acting_user
-from tonghu.children.services import child_open, children_page
+from tonghu.children.forms import AGE_BANDS, ChildFilterForm, CorrectionForm
+from tonghu.children.ledger import child_file
+from tonghu.children.selectors import ChildFilter, access_child
+from tonghu.children.services import child_correct, child_open, children_page
+from tonghu.policy import load_profile
 
 
 @login_required
 def child_list(request: HttpRequest) -> HttpResponse:
-    name = request.GET.get("name", "").strip()[:50]
-    page = children_page(user=acting_user(request), name=name, page_number=_page(request))
-    return render(request, "children/list.html", {"page": page, "name": name})
+    form = ChildFilterForm(request.GET or None)
+    where = _filter(form)
+    page = children_page(user=acting_user(request), where=where, page_number=_page(request))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "children/list.html", {"page": page, "form": form, "query": query.urlencode()}
+    )
+
+
+def _filter(form: ChildFilterForm) -> ChildFilter:
+    if not form.is_bound or not form.is_valid():
+        return ChildFilter()
+    data = form.cleaned_data
+    return ChildFilter(
+        name=data["name"].strip(),
+        category=data["category"],
+        key_care=data["key_care"],
+        division=data["division"].strip(),
+        age_band=AGE_BANDS.get(data["age_band"]),
+        stage=data["stage"],
+        hukou_province=data["hukou_province"].strip(),
+        include_departed=data["include_departed"],
+    )
 
 
 @login_required
 def child_detail(request: HttpRequest, child_id: str) -> HttpResponse:
     child = child_open(user=acting_user(request), child_id=child_id)
-    return render(request, "children/detail.html", {"child": child})
+    return _file_page(request, child_id=child.child_id, form=CorrectionForm())
+
+
+@login_required
+@require_POST
+def child_correction(request: HttpRequest, child_id: str) -> HttpResponse:
+    user = acting_user(request)
+    form = CorrectionForm(request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            child_correct(user=user, child_id=child_id, **form.cleaned_data)
+            saved = True
+            form = CorrectionForm()
+        except ValidationError as error:
+            form.add_error(None, error)
+    else:
+        child_open(user=user, child_id=child_id)  # the same 404 as the page for others
+    return _file_page(request, child_id=child_id, form=form, saved=saved)
+
+
+def _file_page(
+    request: HttpRequest, *, child_id: str, form: CorrectionForm, saved: bool = False
+) -> HttpResponse:
+    user = acting_user(request)
+    child = access_child(user=user, child_id=child_id)
+    profile = load_profile(settings.TONGHU_PROFILE)
+    return render(
+        request,
+        "children/detail.html",
+        {
+            "file": child_file(child=child, profile=profile),
+            "child": child,
+            "form": form,
+            "saved": saved,
+            "can_edit": user.can(Capability.EDIT_CHILDREN),
+        },
+    )
 
 
 def _page(request: HttpRequest) -> int:

@@ -16,7 +16,14 @@ from typing import Any
 import pyarrow.parquet as pq
 from django.db.models import Q
 
-from tonghu.children.models import Child, ChildChange, ChildRecord, Correction, VerificationTask
+from tonghu.children.models import (
+    CORRECTABLE,
+    Child,
+    ChildChange,
+    ChildRecord,
+    Correction,
+    VerificationTask,
+)
 from tonghu.divisions.models import Division
 from tonghu.pipeline.compare import TRACKED
 from tonghu.pipeline.round import RESULT_FILES
@@ -33,15 +40,6 @@ RECORD_META = ("child_id", "source", "record_key", "own_date", "file", "sheet", 
 RECORD_SKIP = {
     "id_valid", "id_birth_date", "id_sex", "source_rank", "hukou_origin", "residence_origin",
 }  # fmt: skip
-# The values a child director may correct on a file (field -> label).
-CORRECTABLE = {
-    "name": "姓名",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "hukou_code": "户籍地代码",
-    "residence_since": "来本地居住起始日期",
-    "stage": "学段",
-}
 
 
 @dataclass

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django import forms
+
+from tonghu.children.models import CORRECTABLE
+from tonghu.pipeline.classify import KEY_CARE_LABELS
+
+AGE_BANDS = {
+    "0-2": (0, 2),
+    "3-5": (3, 5),
+    "6-11": (6, 11),
+    "12-14": (12, 14),
+    "15-17": (15, 17),
+}
+CATEGORIES = {
+    "migrant": "流动儿童",
+    "left_behind": "留守儿童",
+    "key_care": "重点关爱服务对象",
+    "difficulty": "困境/保障情形",
+    "dropout": "控辍保学对象",
+}
+
+
+class CorrectionForm(forms.Form):
+    field = forms.ChoiceField(label="更正项目", choices=list(CORRECTABLE.items()))
+    value = forms.CharField(label="正确的值", max_length=200)
+    reason = forms.CharField(
+        label="更正理由", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ChildFilterForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=50, required=False)
+    category = forms.ChoiceField(
+        label="类别", required=False, choices=[("", "全部"), *CATEGORIES.items()]
+    )
+    key_care = forms.ChoiceField(
+        label="重点关爱情形", required=False, choices=[("", "全部"), *KEY_CARE_LABELS.items()]
+    )
+    division = forms.CharField(label="乡镇/村（代码）", max_length=12, required=False)
+    age_band = forms.ChoiceField(
+        label="年龄段", required=False, choices=[("", "全部"), *((k, f"{k}岁") for k in AGE_BANDS)]
+    )
+    stage = forms.ChoiceField(
+        label="学段",
+        required=False,
+        choices=[("", "全部"), *((s, s) for s in ("学前", "小学", "初中", "高中", "中职"))],
+    )
+    hukou_province = forms.CharField(label="户籍省份（代码前两位）", max_length=2, required=False)
+    include_departed = forms.BooleanField(label="含已离开", required=False)

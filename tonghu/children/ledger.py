@@ -1,0 +1,121 @@
+"""A child's file (一人一档) as the ledger page shows it: the profile's information groups,
+each value with the records that state it, disagreements kept visible."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+
+from tonghu.children.models import Child, ChildChange, ChildRecord, Correction, VerificationTask
+from tonghu.pipeline.classify import DIFFICULTY_LABELS, KEY_CARE_LABELS, RECORD_LABELS
+from tonghu.pipeline.sources import SOURCES
+from tonghu.policy import Profile
+
+# Values the round computes for the child rather than reads from one record.
+DERIVED = {"residence_since": "来本地居住起始日期"}
+
+
+@dataclass(frozen=True)
+class SourcedValue:
+    value: str
+    source: str  # 居住证, 学籍 ...
+    record_key: str
+    record_date: dt.date | None
+
+
+@dataclass
+class FieldRow:
+    key: str
+    label: str
+    values: list[SourcedValue] = field(default_factory=list)
+
+    @property
+    def disagrees(self) -> bool:
+        return len({item.value for item in self.values}) > 1
+
+
+@dataclass
+class Group:
+    title: str
+    rows: list[FieldRow]
+
+
+@dataclass
+class ChildFile:
+    child: Child
+    reasons: list[str]
+    groups: list[Group]
+    categories: list[str]
+    services: list[tuple[str, str]]  # (code, name)
+    changes: list[ChildChange]
+    corrections: list[Correction]
+    tasks: list[VerificationTask]
+
+
+@cache
+def field_labels() -> dict[str, str]:
+    """Each normalised field's Chinese name: the canonical header of the first source
+    that has it."""
+    labels: dict[str, str] = {}
+    for source in SOURCES:
+        for column in source.columns:
+            labels.setdefault(column.field, column.header)
+    return {**labels, **DERIVED}
+
+
+def _display(value: object) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def child_file(*, child: Child, profile: Profile) -> ChildFile:
+    latest = ChildRecord.objects.filter(child=child, round=child.last_round)
+    records = list(latest.order_by("-record_date", "source", "record_key"))
+    labels = field_labels()
+    groups = []
+    for group in profile.ledger:
+        rows = []
+        for name in group.fields:
+            row = FieldRow(key=name, label=labels.get(name, name))
+            if name in DERIVED:
+                value = getattr(child, name)
+                if value is not None:
+                    row.values.append(SourcedValue(_display(value), "认定", "", None))
+            for record in records:
+                if name in record.values:
+                    row.values.append(
+                        SourcedValue(
+                            _display(record.values[name]),
+                            RECORD_LABELS.get(record.source, record.source),
+                            record.record_key,
+                            record.record_date,
+                        )
+                    )
+            rows.append(row)
+        groups.append(Group(group.title, rows))
+    names = {item.code: item.name for item in profile.services.items}
+    return ChildFile(
+        child=child,
+        reasons=[part for part in child.reasons.split("。") if part.strip()],
+        groups=groups,
+        categories=categories(child),
+        services=[(code, names.get(code, code)) for code in child.services],
+        changes=list(child.changes.select_related("round").order_by("-at", "-id")[:200]),
+        corrections=list(child.corrections.select_related("corrected_by")),
+        tasks=list(child.verification_tasks.all()),
+    )
+
+
+def categories(child: Child) -> list[str]:
+    found = []
+    if child.is_migrant:
+        found.append("流动儿童")
+    if child.is_left_behind:
+        found.append("留守儿童")
+    found += [f"困境：{DIFFICULTY_LABELS.get(code, code)}" for code in child.difficulty]
+    found += [f"重点关爱：{KEY_CARE_LABELS.get(code, code)}" for code in child.key_care]
+    if child.dropout_risk:
+        found.append(f"控辍保学：{child.get_dropout_risk_display()}")
+    return found
