@@ -1,0 +1,198 @@
+"""``tonghu round run`` end to end on a synthetic county, against the real database."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tonghu.accounts.roles import Role
+from tonghu.audit.models import AuditEntry
+from tonghu.children.models import Child, ChildChange, ChildRecord, Correction, VerificationTask
+from tonghu.children.services import child_correct
+from tonghu.conftest import make_user
+from tonghu.divisions.services import divisions_load
+from tonghu.rounds import services as round_services
+from tonghu.rounds.models import Round, RoundStatus
+from tonghu.synth import generate
+
+AS_OF = dt.date(2025, 6, 30)
+LATER = dt.date(2025, 12, 31)
+CHILDREN_HEADER = (
+    "child_id,name,sex,birth_date,id_number,hukou_code,residence_code,residence_since,"
+    "is_migrant,is_left_behind,key_care,difficulty,dropout_risk,reasons"
+)
+
+
+@pytest.fixture(scope="session")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("synth-county")
+    generate(out_dir=folder, children=300, seed=3, as_of=AS_OF)
+    return folder
+
+
+@pytest.fixture
+def ready(db: None, county: Path, settings: Any, tmp_path: Path) -> Path:
+    settings.ROUND_STORE_DIR = tmp_path / "rounds"
+    divisions_load(path=county / "divisions.csv")
+    return county
+
+
+def _run(feeds: Path, as_of: dt.date, out: Path, **options: Any) -> None:
+    call_command("round_run", str(feeds), as_of=as_of.isoformat(), export=str(out), **options)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_a_round_writes_the_five_files_and_fills_the_ledger(ready: Path, tmp_path: Path) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "out")
+    out = tmp_path / "out"
+    assert (out / "children.csv").read_text(encoding="utf-8").splitlines()[0] == CHILDREN_HEADER
+    assert (out / "links.csv").read_text(encoding="utf-8").splitlines()[0] == (
+        "source,record_key,child_id"
+    )
+    assert (out / "services.csv").read_text(encoding="utf-8").splitlines()[0] == (
+        "child_id,service_code"
+    )
+    assert (out / "rejects.csv").read_text(encoding="utf-8").splitlines()[0] == (
+        "source,file,sheet,row,record_key,reason"
+    )
+    children = _rows(out / "children.csv")
+    links = _rows(out / "links.csv")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["children"] == len(children) == Child.objects.count()
+    assert len(links) == ChildRecord.objects.count()
+    assert sum(source["accepted"] for source in summary["sources"].values()) == len(links)
+    assert {row["child_id"] for row in links} == {row["child_id"] for row in children}
+    assert summary["migrants"] == Child.objects.filter(is_migrant=True).count() > 0
+    assert {row["is_migrant"] for row in children} == {"0", "1"}
+    migrant = next(row for row in children if row["is_migrant"] == "1")
+    assert "流动儿童（§2）" in migrant["reasons"]
+    assert any(item["file"].startswith("~$") for item in summary["skipped"])
+    kept = Round.objects.get()
+    assert kept.status == RoundStatus.DONE and kept.as_of == AS_OF
+    assert kept.county_id == "410402000000" and kept.model_json
+    assert AuditEntry.objects.filter(object_type="round", action="import").exists()
+
+
+def test_running_the_same_folder_again_changes_nothing(ready: Path, tmp_path: Path) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "first")
+    changes = ChildChange.objects.count()
+    _run(ready / "feeds", AS_OF, tmp_path / "second")
+    for name in ("links.csv", "children.csv", "services.csv", "rejects.csv"):
+        first = (tmp_path / "first" / name).read_bytes()
+        assert first == (tmp_path / "second" / name).read_bytes(), name
+    assert Round.objects.count() == 1
+    assert ChildChange.objects.count() == changes
+
+
+def test_a_later_round_keeps_child_ids_and_records_what_changed(
+    ready: Path, tmp_path: Path
+) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "first")
+    _run(ready / "feeds", LATER, tmp_path / "second")
+    first = {
+        (r["source"], r["record_key"]): r["child_id"]
+        for r in _rows(tmp_path / "first" / "links.csv")
+    }
+    second = {
+        (r["source"], r["record_key"]): r["child_id"]
+        for r in _rows(tmp_path / "second" / "links.csv")
+    }
+    assert first == second
+    later = Round.objects.get(as_of=LATER)
+    assert later.summary["new_children"] == 0
+    # Half a year on, children age: some cross the 6-month residence line or turn 16.
+    changed = ChildChange.objects.filter(round=later, kind="changed")
+    assert changed.filter(field="is_migrant").exists()
+    assert not ChildChange.objects.filter(round=later, kind="found").exists()
+    with pytest.raises(CommandError, match="基准日更晚"):
+        _run(ready / "feeds", AS_OF, tmp_path / "third", engine="duckdb", profile="tianjin")
+
+
+def test_a_round_that_fails_while_saving_leaves_the_previous_state(
+    ready: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "first")
+    before = {child.child_id: child.last_round_id for child in Child.objects.all()}
+    records = ChildRecord.objects.count()
+    real_load = round_services.load_results
+
+    def load_then_fail(**kwargs: Any) -> Any:
+        real_load(**kwargs)  # every row written, then the process dies
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(round_services, "load_results", load_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        _run(ready / "feeds", LATER, tmp_path / "second")
+    assert list(Round.objects.values_list("as_of", flat=True)) == [AS_OF]
+    assert {child.child_id: child.last_round_id for child in Child.objects.all()} == before
+    assert ChildRecord.objects.count() == records
+    assert not (tmp_path / "second" / "children.csv").exists()
+    store = sorted(path.name for path in (tmp_path / "rounds").iterdir())
+    assert store == [str(Round.objects.get().pk)]
+    monkeypatch.undo()
+    _run(ready / "feeds", LATER, tmp_path / "second")
+    assert Round.objects.filter(status=RoundStatus.DONE).count() == 2
+
+
+def test_a_correction_survives_a_later_round_unless_the_data_contradicts_it(
+    ready: Path, tmp_path: Path
+) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "first")
+    staff = make_user("county", Role.COUNTY_STAFF, "410402000000")
+    kept, disputed = Child.objects.exclude(name="").order_by("child_id")[:2]
+    child_correct(user=staff, child_id=kept.child_id, field="name", value="更正甲", reason="户口本")
+    correction = child_correct(
+        user=staff, child_id=disputed.child_id, field="name", value="更正乙", reason="走访核实"
+    )
+    # As if the data had said something else when the correction was made: the round's
+    # value now contradicts both what was corrected and the correction.
+    Correction.objects.filter(pk=correction.pk).update(replaced_value="早先的名字")
+    _run(ready / "feeds", LATER, tmp_path / "second")
+    kept.refresh_from_db()
+    disputed.refresh_from_db()
+    assert kept.name == "更正甲"
+    assert disputed.name != "更正乙"
+    assert Correction.objects.get(pk=correction.pk).status == Correction.Status.CONFLICT
+    task = VerificationTask.objects.get(child=disputed)
+    assert "更正乙" in task.detail and disputed.name in task.detail
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"as_of": "2025-02-30"}, "不是有效日期"),
+        ({"as_of": "30/06/2025"}, "YYYY-MM-DD"),
+        ({"as_of": "2099-01-01"}, "不能晚于今天"),
+        ({"engine": "pandas"}, "--engine"),
+        ({"profile": "nowhere"}, "找不到该配置文件"),
+        ({"county": "41"}, "6位"),
+    ],
+)
+def test_bad_options_are_refused_in_chinese(
+    ready: Path, tmp_path: Path, arguments: dict[str, str], message: str
+) -> None:
+    options = {"as_of": AS_OF.isoformat(), "export": str(tmp_path / "out"), **arguments}
+    with pytest.raises(CommandError, match=message):
+        call_command("round_run", str(ready / "feeds"), **options)
+    assert not Round.objects.exists()
+
+
+def test_a_folder_without_feeds_is_refused(ready: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "说明.txt").write_text("无", encoding="utf-8")
+    with pytest.raises(CommandError, match="没有可识别的数据文件"):
+        _run(empty, AS_OF, tmp_path / "out")
+    with pytest.raises(CommandError, match="不存在"):
+        _run(tmp_path / "missing", AS_OF, tmp_path / "out")
