@@ -146,3 +146,13 @@ def world(db: None) -> World:
 def _feed_store(settings: Any, tmp_path: Path) -> None:
     """Every test keeps its feed files in its own temporary folder."""
     settings.FEED_STORE_DIR = tmp_path / "feeds"
+
+
+@pytest.fixture(scope="session")
+def synthetic_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small county written by ``tonghu synth`` (feeds, divisions.csv, truth), once."""
+    from tonghu.synth import generate  # noqa: PLC0415  (only the tests that use it pay for it)
+
+    folder = tmp_path_factory.mktemp("synth-county")
+    generate(out_dir=folder, children=300, seed=3, as_of=dt.date(2025, 6, 30))
+    return folder

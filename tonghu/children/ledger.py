@@ -32,7 +32,15 @@ class FieldRow:
 
     @property
     def disagrees(self) -> bool:
-        return len({item.value for item in self.values}) > 1
+        return len(self.distinct) > 1
+
+    @property
+    def distinct(self) -> list[tuple[str, list[SourcedValue]]]:
+        """Each value stated once, with every record that states it (newest first)."""
+        grouped: dict[str, list[SourcedValue]] = {}
+        for item in self.values:
+            grouped.setdefault(item.value, []).append(item)
+        return list(grouped.items())
 
 
 @dataclass

@@ -25,7 +25,7 @@ AS_OF = date(2025, 6, 30)
 DAY = timedelta(days=1)
 HERE = "410402001001"  # 光明社区, 新华区 (平顶山): where the children live
 HERE_COUNTY = "410402000000"  # a local child's hukou
-SAME_COUNTY = "410403000000"[:0] + "410402002000"  # another street of the same county
+SAME_COUNTY = "410402002000"  # 曙光街街道: another street of the same county
 ELSEWHERE = "330483000000"  # 桐乡市: a migrant child's hukou
 FAR = "440305000000"  # where parents work
 LONG_AGO = date(2023, 1, 1)
@@ -33,7 +33,7 @@ AGE_10 = date(2015, 3, 1)
 AWAY_SINCE = date(2024, 9, 1)
 DEFAULT = load_profile("default")
 
-_ARROW_TYPES = {Kind.DATE: pa.date32(), Kind.BOOL: pa.bool_()}
+_ARROW_TYPES: dict[Kind, pa.DataType] = {Kind.DATE: pa.date32(), Kind.BOOL: pa.bool_()}
 # The columns of an ingested record that classify reads, typed as records.parquet has them.
 COLUMNS: dict[str, pa.DataType] = {
     "source": pa.string(),
@@ -70,6 +70,7 @@ def citizen_id(area: str, birth: date, serial: int) -> str:
 def divisions_table(*counties: tuple[str, str | None, str]) -> pa.Table:
     """A division table of (county code, city parent code or None, central_urban)."""
     cities = sorted({parent for _, parent, _ in counties if parent})
+    rows: list[tuple[str, str, str | None, str]]
     rows = [(code, "city", code[:2] + "0" * 10, "0") for code in cities]
     rows += [(code, "county", parent, central) for code, parent, central in counties]
     return pa.table(
@@ -91,7 +92,7 @@ class Feeds:
         self.divisions = divisions
         self.rows: list[dict[str, Any]] = []
 
-    def add(self, source: str, child: str = "c1", **values: Any) -> str:
+    def add(self, source: str, child: str = "c1", /, **values: Any) -> str:
         unknown = set(values) - set(COLUMNS)
         if unknown:
             raise KeyError(f"not a record column: {sorted(unknown)}")
@@ -100,7 +101,7 @@ class Feeds:
         self.rows.append({**row, "row": len(self.rows) + 1, "child_id": child, **values})
         return key
 
-    def police(self, child: str = "c1", **values: Any) -> str:
+    def police(self, child: str = "c1", /, **values: Any) -> str:
         """A current residence permit of a child aged 10 from elsewhere, here since 2023."""
         since = values.pop("since", LONG_AGO)
         defaults = {
@@ -113,12 +114,14 @@ class Feeds:
         }
         return self.add("police_residence", child, **{**defaults, **values})
 
-    def edu(self, status: str, stage: str | None = "小学", child: str = "c1", **values: Any) -> str:
+    def edu(
+        self, status: str | None, stage: str | None = "小学", child: str = "c1", /, **values: Any
+    ) -> str:
         defaults = {"birth_date": AGE_10, "enrolled_on": date(2024, 9, 1)}
         values = {**defaults, **values, "school_status": status, "stage": stage}
         return self.add("edu_migrant", child, **values)
 
-    def visit(self, child: str = "c1", **values: Any) -> str:
+    def visit(self, child: str = "c1", /, **values: Any) -> str:
         """A visit to a local child aged 10 whose parents both work far away since 2024-09."""
         defaults = {
             "birth_date": AGE_10,
@@ -134,7 +137,7 @@ class Feeds:
         }
         return self.add("visit_survey", child, **{**defaults, **values})
 
-    def civil(self, category: str, child: str = "c1", **values: Any) -> str:
+    def civil(self, category: str, child: str = "c1", /, **values: Any) -> str:
         defaults = {"starts_on": date(2024, 1, 1), "ends_on": None}
         return self.add("civil_status", child, category=category, **{**defaults, **values})
 
@@ -364,8 +367,12 @@ def test_a_child_from_another_county_here_long_enough_is_a_migrant(feeds: Feeds)
 
 @pytest.mark.parametrize(
     ("birth", "age", "migrant"),
-    [(AS_OF.replace(year=2009), 16, False), (AS_OF.replace(year=2009) + DAY, 15, True)],
-    ids=["16th-birthday-on-D", "16th-birthday-the-day-after-D"],
+    [
+        (date(2009, 6, 29), 16, False),
+        (date(2009, 6, 30), 16, False),
+        (date(2009, 7, 1), 15, True),
+    ],
+    ids=["16th-birthday-the-day-before-D", "16th-birthday-on-D", "16th-birthday-after-D"],
 )
 def test_a_migrant_is_under_16(feeds: Feeds, birth: date, age: int, migrant: bool) -> None:
     feeds.police(birth_date=birth)

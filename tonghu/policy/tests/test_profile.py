@@ -205,14 +205,20 @@ def test_a_repeated_service_code_is_refused(tmp_path: Path) -> None:
     "validation, so a code listed twice in the same file is silently merged",
 )
 def test_a_repeated_service_code_in_a_local_list_is_refused(tmp_path: Path) -> None:
-    item = "{code: S26, name: 课后托管, content: 课后托管, responsible: 教体局, "
-    text = (
-        "extends: default\nservices:\n  items:\n"
-        f"    - {item}departments: [education], who: {{everyone: true}}}}\n"
-        f"    - {item}departments: [education], who: {{age: {{max: 12}}}}}}\n"
-    )
-    (problem,) = _problems(_write(tmp_path, text))
-    assert "S26" in problem
+    item = {
+        "code": "S26",
+        "name": "课后托管",
+        "content": "课后托管",
+        "responsible": "教体局",
+        "departments": ["education"],
+        "who": {"everyone": True},
+    }
+    data = {
+        "extends": "default",
+        "services": {"items": [item, {**item, "name": "课后服务"}]},
+    }
+    with pytest.raises(ProfileError, match="S26"):
+        load_profile(_write(tmp_path, data))
 
 
 def test_a_bad_service_rule_is_refused_with_its_path(tmp_path: Path) -> None:
