@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tonghu.accounts.roles import Role
@@ -20,7 +20,7 @@ from tonghu.policy import load_profile
 from tonghu.testing.browser import collect_errors, log_in, screenshot, with_password
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 360, "height": 780}
+PHONE: ViewportSize = {"width": 360, "height": 780}
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def test_a_round_that_fails_while_saving_leaves_the_previous_state(
     _run(ready / "feeds", AS_OF, tmp_path / "first")
     before = {child.child_id: child.last_round_id for child in Child.objects.all()}
     records = ChildRecord.objects.count()
-    real_load = round_services.load_results
+    real_load = round_services.load_results  # type: ignore[attr-defined]
 
     def load_then_fail(**kwargs: Any) -> Any:
         real_load(**kwargs)  # every row written, then the process dies
