@@ -15,7 +15,9 @@ from tonghu.accounts.scope import require
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
 from tonghu.children.models import CORRECTABLE, Child, ChildChange, Correction
-from tonghu.children.selectors import ChildFilter, access_child, children_filtered
+from tonghu.children.national import HEADER, national_rows
+from tonghu.children.selectors import ChildFilter, access_child, children_filtered, children_for
+from tonghu.web.exports import xlsx_bytes
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
@@ -122,3 +124,19 @@ def _typed(field: str, value: str) -> object:
     if not value:
         raise ValidationError("请填写正确的值。")
     return value
+
+
+def children_national_export(*, user: User) -> bytes:
+    """The XLSX for the national child-welfare information system: the children present in
+    the user's county, one row each; the export and every child in it are audited."""
+    require(user, Capability.MANAGE_ROUNDS)
+    children = children_for(user=user).filter(present=True)
+    workbook = xlsx_bytes([("儿童信息", HEADER, national_rows(children))])
+    audit_record(
+        actor=user,
+        action=Action.EXPORT,
+        object_type="child",
+        child_ids=children.values_list("child_id", flat=True),
+        detail="导出全国儿童福利信息系统录入表",
+    )
+    return workbook

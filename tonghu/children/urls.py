@@ -5,6 +5,7 @@ from tonghu.children import views
 app_name = "children"
 urlpatterns = [
     path("", views.child_list, name="list"),
+    path("national.xlsx", views.national_export, name="national_export"),
     path("<str:child_id>/", views.child_detail, name="detail"),
     path("<str:child_id>/correct/", views.child_correction, name="correct"),
 ]

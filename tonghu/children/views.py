@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
@@ -12,8 +12,14 @@ from tonghu.accounts.utils import acting_user
 from tonghu.children.forms import AGE_BANDS, ChildFilterForm, CorrectionForm
 from tonghu.children.ledger import child_file
 from tonghu.children.selectors import ChildFilter, access_child
-from tonghu.children.services import child_correct, child_open, children_page
+from tonghu.children.services import (
+    child_correct,
+    child_open,
+    children_national_export,
+    children_page,
+)
 from tonghu.policy import load_profile
+from tonghu.web.exports import xlsx_response
 
 
 @login_required
@@ -54,6 +60,8 @@ def child_detail(request: HttpRequest, child_id: str) -> HttpResponse:
 @require_POST
 def child_correction(request: HttpRequest, child_id: str) -> HttpResponse:
     user = acting_user(request)
+    if not user.can(Capability.EDIT_CHILDREN):
+        raise Http404  # as for a child outside the user's scope: nothing to reveal
     form = CorrectionForm(request.POST)
     saved = False
     if form.is_valid():
@@ -90,3 +98,10 @@ def _file_page(
 def _page(request: HttpRequest) -> int:
     raw = request.GET.get("page", "1")
     return int(raw) if raw.isdigit() else 1
+
+
+@login_required
+def national_export(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    content = children_national_export(user=user)
+    return xlsx_response(content, f"全国儿童福利信息系统录入表-{user.division_id[:6]}.xlsx")

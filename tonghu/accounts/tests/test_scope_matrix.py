@@ -71,6 +71,20 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         SEE_CHILDREN,
         "object",
     ),
+    Endpoint(
+        "children:correct",
+        lambda w, r, i: reverse("children:correct", args=[_child(w, r, i)]),
+        frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF}),
+        "object",
+        method="post",
+        payload=lambda: {"field": "stage", "value": "小学", "reason": "走访核实"},
+    ),
+    Endpoint(
+        "children:national_export",
+        lambda w, r, i: reverse("children:national_export"),
+        frozenset({Role.COUNTY_STAFF}),
+        "list",
+    ),
     Endpoint("divisions:mine", lambda w, r, i: reverse("divisions:mine"), ALL_ROLES, "redirect"),
     Endpoint(
         "divisions:detail",

@@ -1,0 +1,48 @@
+"""The XLSX for the national child-welfare information system."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tonghu.accounts.roles import Role
+from tonghu.audit.models import AuditEntry
+from tonghu.children.models import Child, ChildRecord
+from tonghu.children.national import HEADER
+from tonghu.conftest import make_user
+from tonghu.divisions.services import divisions_load
+
+
+def test_county_staff_export_one_row_per_child_with_the_systems_fields(
+    db: None, synthetic_county: Path, settings: Any, tmp_path: Path
+) -> None:
+    settings.ROUND_STORE_DIR = tmp_path / "rounds"
+    divisions_load(path=synthetic_county / "divisions.csv")
+    call_command(
+        "round_run", str(synthetic_county / "feeds"), as_of="2025-06-30", export=str(tmp_path)
+    )
+    client = Client()
+    client.force_login(make_user("clerk", Role.COUNTY_STAFF, "410402000000"))
+    response = client.get(reverse("children:national_export"))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == HEADER
+    assert len(rows) - 1 == Child.objects.filter(present=True).count()
+    by_id = {row[0]: dict(zip(HEADER, row, strict=True)) for row in rows[1:]}
+    permit = ChildRecord.objects.filter(source="police_residence").select_related("child").first()
+    assert permit is not None
+    row = by_id[permit.child.child_id]
+    assert row["居住证·居住证编号"] == permit.record_key
+    migrant = Child.objects.filter(is_migrant=True).first()
+    assert migrant is not None
+    assert "流动儿童" in str(by_id[migrant.child_id]["基本信息·儿童类别"])
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.children.count() == len(rows) - 1
