@@ -214,6 +214,8 @@ class VerificationTask(models.Model):
     round = models.ForeignKey("rounds.Round", null=True, on_delete=models.CASCADE, related_name="+")
     field = models.CharField("项目", max_length=32)
     department = models.CharField("负责核实的部门", max_length=24)
+    record_source = models.CharField("数据源", max_length=20, blank=True)
+    record_key = models.CharField("记录编号", max_length=64, blank=True)
     detail = models.TextField("需核实的内容")
     status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.OPEN)
     answer = models.TextField("核实结果", blank=True)
@@ -224,6 +226,7 @@ class VerificationTask(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    answered_at = models.DateTimeField("核实时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from tonghu.accounts.roles import Capability
 from tonghu.accounts.utils import acting_user
 from tonghu.children.forms import AGE_BANDS, ChildFilterForm, CorrectionForm
 from tonghu.children.ledger import child_file
+from tonghu.children.models import VerificationTask
 from tonghu.children.selectors import ChildFilter, access_child
 from tonghu.children.services import (
     child_correct,
@@ -18,6 +20,7 @@ from tonghu.children.services import (
     children_national_export,
     children_page,
 )
+from tonghu.children.tasks import access_task, task_answer, tasks_for
 from tonghu.policy import load_profile
 from tonghu.web.exports import xlsx_response
 
@@ -105,3 +108,26 @@ def national_export(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     content = children_national_export(user=user)
     return xlsx_response(content, f"全国儿童福利信息系统录入表-{user.division_id[:6]}.xlsx")
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    if not (user.can(Capability.VIEW_REFERRALS) or user.can(Capability.EDIT_CHILDREN)):
+        raise PermissionDenied
+    open_tasks = tasks_for(user=user).filter(status=VerificationTask.Status.OPEN)
+    page = Paginator(open_tasks.order_by("-created_at", "-id"), 50).get_page(_page(request))
+    return render(request, "children/tasks.html", {"page": page})
+
+
+@login_required
+@require_POST
+def task_answer_view(request: HttpRequest, task_id: int) -> HttpResponse:
+    user = acting_user(request)
+    error = ""
+    try:
+        task = task_answer(user=user, task_id=task_id, answer=request.POST.get("answer", ""))
+    except ValidationError as exc:
+        task = access_task(user=user, task_id=task_id)
+        error = "；".join(exc.messages)
+    return render(request, "children/_task.html", {"task": task, "error": error})

@@ -148,7 +148,7 @@ CREATE OR REPLACE TEMP TABLE classify_enrolment AS
 SELECT child_id,
     bool_or(school_status IN ('在读', '休学')) AS enrolled,
     bool_or(school_status = '毕业' AND stage = '初中') AS finished_junior,
-    arg_max(stage, (own_date, file, sheet, row))
+    arg_max(stage, (coalesce(own_date, DATE '0001-01-01'), file, sheet, row))
         FILTER (WHERE school_status IN ('在读', '休学')) AS stage
 FROM classify_records WHERE source = 'edu_migrant' GROUP BY child_id;
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from tonghu.pipeline.classify import classify
 from tonghu.pipeline.compare import compare_rounds
+from tonghu.pipeline.disagree import find_disagreements
 from tonghu.pipeline.duck import Connection, connect, quote, run
 from tonghu.pipeline.identity import assign_child_ids
 from tonghu.pipeline.ingest import IngestResult, StepClock, ingest
@@ -48,6 +49,7 @@ RESULT_FILES = {
     "history": "history.parquet",  # child_id, event, other_child_id
     "changes": "changes.parquet",  # child_id, kind, field, old_value, new_value
     "records": "ledger_records.parquet",  # each accepted record with its child and own date
+    "disagreements": "disagreements.parquet",  # records contradicting the child's consensus
 }
 MODEL_FILE = "model.json"
 SUMMARY_FILE = "summary.json"
@@ -265,6 +267,7 @@ def _write(
     changes: str,
 ) -> None:
     tables = {
+        "disagreements": find_disagreements(con),
         "records": "(SELECT * EXCLUDE (raw, content_hash, warnings, is_current, "
         "lived_here_since, cite) FROM classify_records)",
         "changes": changes,

@@ -248,7 +248,9 @@ def _merged(path: Path, *, seen: tuple[Path, ...]) -> dict[str, Any]:
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    base = _merged(_resolve(str(parent)).resolve(), seen=(*seen, path))
+    beside = path.parent / str(parent)  # a relative path is read from the profile's folder
+    base_path = beside if beside.is_file() else _resolve(str(parent))
+    base = _merged(base_path.resolve(), seen=(*seen, path))
     return _deep_merge(base, data)
 
 
@@ -272,12 +274,17 @@ def _coded(value: object) -> bool:
 
 def _merge_by_code(base: list[Mapping[str, Any]], override: list[Mapping[str, Any]]) -> list[Any]:
     """Lists of coded items (the service list) merge item by item: a local list restates only
-    what differs from its base and appends its own items."""
-    merged = {item["code"]: dict(item) for item in base}
+    what differs from its base (each key it writes replaces the base's, rules whole) and
+    appends its own items. A code written twice stays twice, for validation to refuse."""
+    merged: list[dict[str, Any]] = [dict(item) for item in base]
+    position = {item["code"]: index for index, item in enumerate(merged)}
     for item in override:
-        code = item["code"]
-        merged[code] = _deep_merge(merged[code], item) if code in merged else dict(item)
-    return list(merged.values())
+        index = position.pop(item["code"], None)
+        if index is None:
+            merged.append(dict(item))
+        else:
+            merged[index] = {**merged[index], **item}
+    return merged
 
 
 _MESSAGES = {
@@ -302,7 +309,17 @@ _MESSAGES = {
 
 
 def _problems(error: ValidationError) -> Iterator[str]:
-    for item in error.errors():
+    errors = error.errors()
+    for item in errors:
+        # A list whose only item is invalid is also reported as "too short": say it once.
+        deeper = [
+            other
+            for other in errors
+            if other["loc"][: len(item["loc"])] == item["loc"]
+            and len(other["loc"]) > len(item["loc"])
+        ]
+        if item["type"] in {"too_short", "string_too_short"} and deeper:
+            continue
         key = ".".join(str(part) for part in item["loc"]) or "（顶层）"
         if item["type"] == "value_error":
             message = str(item["ctx"]["error"])

@@ -109,6 +109,8 @@ def _parse_age(value: object, path: str) -> Rule:
         ):
             raise RuleError(f"{path}.{key}", "应为非负整数（周岁）")
     low, high = bounds["min"], bounds["max"]
+    if low is None and high is None:
+        raise RuleError(path, "至少写出 min 或 max 之一")
     if low is not None and high is not None and low > high:
         raise RuleError(path, f"下限 {low} 大于上限 {high}")
     return Rule("age", low=low, high=high)

@@ -25,6 +25,8 @@ from tonghu.children.models import (
     VerificationTask,
 )
 from tonghu.divisions.models import Division
+from tonghu.feeds.departments import SOURCE_DEPARTMENTS
+from tonghu.pipeline.classify import RECORD_LABELS
 from tonghu.pipeline.compare import TRACKED
 from tonghu.pipeline.round import RESULT_FILES
 from tonghu.rounds.models import Round
@@ -48,6 +50,7 @@ class LoadCounts:
     records: int = 0
     departed: int = 0
     conflicts: int = 0
+    disagreements: int = 0
 
 
 def load_results(*, round_: Round, folder: Path) -> LoadCounts:
@@ -80,6 +83,7 @@ def load_results(*, round_: Round, folder: Path) -> LoadCounts:
     counts.departed = _mark_departed(round_, county)
     _load_changes(folder, round_, pks, returning)
     counts.conflicts = _apply_corrections(round_, seen)
+    counts.disagreements = _load_disagreements(folder, round_, pks)
     return counts
 
 
@@ -299,3 +303,30 @@ def _typed(field: str, value: str) -> object:
     if field in {"birth_date", "residence_since"}:
         return dt.date.fromisoformat(value) if value else None
     return value
+
+
+DISAGREEMENT_LABELS = {"birth_date": "出生日期", "sex": "性别", "hukou_county": "户籍地（县）"}
+
+
+def _load_disagreements(folder: Path, round_: Round, pks: dict[str, int]) -> int:
+    """A 核实 task for the department whose record contradicts the child's other records."""
+    tasks = []
+    for batch in _batches(folder / RESULT_FILES["disagreements"]):
+        tasks += [
+            VerificationTask(
+                child_id=pks[row["child_id"]],
+                round=round_,
+                field=row["field"],
+                department=SOURCE_DEPARTMENTS[row["source"]].value,
+                record_source=row["source"],
+                record_key=row["record_key"],
+                detail=(
+                    f"{DISAGREEMENT_LABELS[row['field']]}：本部门记录"
+                    f"（{RECORD_LABELS[row['source']]} {row['record_key']}）为“{row['stated']}”，"
+                    f"该儿童的其他记录多数为“{row['consensus']}”，请核实哪一个正确。"
+                ),
+            )
+            for row in batch
+        ]
+    VerificationTask.objects.bulk_create(tasks, batch_size=BATCH_ROWS)
+    return len(tasks)

@@ -13,15 +13,19 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tonghu.accounts.roles import Role
+from tonghu.accounts.roles import Department, Role
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
+from tonghu.children.models import VerificationTask
 from tonghu.config.api import api
 from tonghu.conftest import World, edu_upload
 
 ALL_ROLES = frozenset(Role)
 SEE_CHILDREN = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.CITY_STAFF})
 UPLOADERS = frozenset({Role.COUNTY_STAFF, Role.DEPARTMENT_OFFICER})
+TASK_ROLES = frozenset(
+    {Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.DEPARTMENT_OFFICER}
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,17 @@ def _import(world: World, role: Role, inside: bool) -> int:
     return world.import_for(role, inside=inside).pk
 
 
+def _task(world: World, role: Role, inside: bool) -> int:
+    """A 核实 task of the role's department for a child in (or just outside) its scope."""
+    user = world.users[role]
+    department = user.department or Department.CIVIL_AFFAIRS.value
+    child = world.child_in(role) if inside else world.child_out(role)
+    task = VerificationTask.objects.create(
+        child=child, field="sex", department=department, detail="性别：请核实"
+    )
+    return task.pk
+
+
 def _audit_marker(world: World, role: Role, inside: bool) -> str:
     return f"MARK-{'IN' if inside else 'OUT'}"
 
@@ -84,6 +99,20 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         lambda w, r, i: reverse("children:national_export"),
         frozenset({Role.COUNTY_STAFF}),
         "list",
+    ),
+    Endpoint(
+        "children:tasks",
+        lambda w, r, i: reverse("children:tasks"),
+        TASK_ROLES,
+        "list",
+    ),
+    Endpoint(
+        "children:task_answer",
+        lambda w, r, i: reverse("children:task_answer", args=[_task(w, r, i)]),
+        TASK_ROLES,
+        "object",
+        method="post",
+        payload=lambda: {"answer": "已与户籍核对，本部门记录有误"},
     ),
     Endpoint("divisions:mine", lambda w, r, i: reverse("divisions:mine"), ALL_ROLES, "redirect"),
     Endpoint(

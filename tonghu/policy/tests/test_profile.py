@@ -153,11 +153,6 @@ def test_an_unknown_ledger_field_is_named(tmp_path: Path) -> None:
     assert any(p.startswith("ledger.0.fields: ") and "salary" in p for p in problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a one-item list whose item is invalid also gets a false 'ledger: 不能为空' "
-    "(pydantic's too_short counts only the valid items)",
-)
 def test_a_bad_item_of_a_one_item_list_is_the_only_problem(tmp_path: Path) -> None:
     text = "extends: default\nledger: [{title: 基本, fields: [name, salary]}]\n"
     assert [p.split(":")[0] for p in _problems(_write(tmp_path, text))] == ["ledger.0.fields"]
@@ -199,11 +194,6 @@ def test_a_repeated_service_code_is_refused(tmp_path: Path) -> None:
     assert "S03" in problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in a profile with extends, service items are merged by code before "
-    "validation, so a code listed twice in the same file is silently merged",
-)
 def test_a_repeated_service_code_in_a_local_list_is_refused(tmp_path: Path) -> None:
     item = {
         "code": "S26",
@@ -240,11 +230,6 @@ def test_an_unknown_stage_in_a_service_rule_is_refused(tmp_path: Path) -> None:
     assert "大学" in problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a local profile's `who` is deep-merged with the base rule's mapping, so a "
-    "replacement rule of another shape becomes a two-key mapping and is refused",
-)
 def test_a_local_profile_may_replace_a_service_rule(tmp_path: Path) -> None:
     wider = {"any": [{"age": {"max": 6}}, {"stage": ["学前"]}]}
     data = {"extends": "default", "services": {"items": [{"code": "S01", "who": wider}]}}
