@@ -12,7 +12,8 @@ from tonghu.accounts.utils import acting_user
 from tonghu.feeds.forms import UploadForm
 from tonghu.feeds.selectors import imports_for
 from tonghu.rounds.forms import RoundForm
-from tonghu.rounds.selectors import access_round, rounds_for
+from tonghu.rounds.models import RoundStatus
+from tonghu.rounds.selectors import access_round, round_comparison, rounds_for
 from tonghu.rounds.services import round_open
 
 
@@ -47,5 +48,6 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
         "round": round_,
         "imports": imports_for(user=user).filter(round=round_),
         "form": UploadForm(user=user),
+        "comparison": round_comparison(round_=round_) if round_.status == RoundStatus.DONE else [],
     }
     return render(request, "rounds/detail.html", context)

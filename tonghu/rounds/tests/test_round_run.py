@@ -11,15 +11,19 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
 
-from tonghu.accounts.roles import Role
+from tonghu.accounts.roles import Department, Role
 from tonghu.audit.models import AuditEntry
 from tonghu.children.models import Child, ChildChange, ChildRecord, Correction, VerificationTask
 from tonghu.children.services import child_correct
 from tonghu.conftest import make_user
 from tonghu.divisions.services import divisions_load
+from tonghu.feeds.departments import SOURCE_DEPARTMENTS
 from tonghu.rounds import services as round_services
 from tonghu.rounds.models import Round, RoundStatus
+from tonghu.rounds.selectors import round_comparison
 
 AS_OF = dt.date(2025, 6, 30)
 LATER = dt.date(2025, 12, 31)
@@ -191,3 +195,57 @@ def test_a_folder_without_feeds_is_refused(ready: Path, tmp_path: Path) -> None:
         _run(empty, AS_OF, tmp_path / "out")
     with pytest.raises(CommandError, match="不存在"):
         _run(tmp_path / "missing", AS_OF, tmp_path / "out")
+
+
+def test_the_round_page_compares_with_the_previous_round_per_town(
+    ready: Path, tmp_path: Path
+) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "first")
+    _run(ready / "feeds", LATER, tmp_path / "second")
+    later = Round.objects.get(as_of=LATER)
+    towns = round_comparison(round_=later)
+    changed = ChildChange.objects.filter(round=later, kind="changed")
+    assert sum(town.changed for town in towns) == changed.values("child").distinct().count()
+    assert sum(town.found for town in towns) == 0
+    assert all(town.code.startswith("410402") for town in towns)
+    client = Client()
+    client.force_login(make_user("county", Role.COUNTY_STAFF, "410402000000"))
+    page = client.get(reverse("rounds:detail", args=[later.pk])).content.decode()
+    assert "与上一轮比较" in page
+    assert towns[0].name in page
+
+
+def test_disagreeing_records_become_tasks_for_the_department_that_sent_them(
+    ready: Path, tmp_path: Path
+) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "out")
+    tasks = VerificationTask.objects.exclude(record_source="")
+    assert tasks.exists()
+    assert set(tasks.values_list("department", flat=True)) <= {d.value for d in Department}
+    task = tasks.first()
+    assert task is not None
+    assert SOURCE_DEPARTMENTS[task.record_source] == task.department
+    assert task.record_key in task.detail
+    other_department = next(d for d in Department if d != task.department)
+    other = VerificationTask.objects.create(
+        child=task.child, field="sex", department=other_department, detail="他部门的核实任务"
+    )
+    officer = make_user(
+        "officer", Role.DEPARTMENT_OFFICER, "410402000000", department=task.department
+    )
+    client = Client()
+    client.force_login(officer)
+    inbox = client.get(reverse("children:tasks")).content.decode()
+    assert task.detail in inbox
+    assert other.detail not in inbox
+    # Minimum necessary: the officer sees the dispute, not the child's file.
+    assert client.get(reverse("children:detail", args=[task.child.child_id])).status_code == 404
+    response = client.post(
+        reverse("children:task_answer", args=[task.pk]), {"answer": "本部门系统已更正"}
+    )
+    assert response.status_code == 200
+    task.refresh_from_db()
+    assert task.status == VerificationTask.Status.DONE
+    assert task.answered_by == officer
+    refused = client.post(reverse("children:task_answer", args=[other.pk]), {"answer": "x"})
+    assert refused.status_code == 404
