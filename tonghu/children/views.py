@@ -32,9 +32,13 @@ def child_list(request: HttpRequest) -> HttpResponse:
     page = children_page(user=acting_user(request), where=where, page_number=_page(request))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, "children/list.html", {"page": page, "form": form, "query": query.urlencode()}
-    )
+    context = {
+        "page": page,
+        "form": form,
+        "query": query.urlencode(),
+        "can_export": acting_user(request).can(Capability.MANAGE_ROUNDS),
+    }
+    return render(request, "children/list.html", context)
 
 
 def _filter(form: ChildFilterForm) -> ChildFilter:
