@@ -156,3 +156,20 @@ def synthetic_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("synth-county")
     generate(out_dir=folder, children=300, seed=3, as_of=dt.date(2025, 6, 30))
     return folder
+
+
+@pytest.fixture
+def county_round(
+    transactional_db: None, synthetic_county: Path, settings: Any, tmp_path: Path
+) -> Path:
+    """The synthetic county's divisions and one whole round (2025-06-30) in a database that
+    a live server sees too; returns the round's export folder."""
+    from django.core.management import call_command  # noqa: PLC0415
+
+    from tonghu.divisions.services import divisions_load  # noqa: PLC0415
+
+    settings.ROUND_STORE_DIR = tmp_path / "rounds"
+    divisions_load(path=synthetic_county / "divisions.csv")
+    out = tmp_path / "out"
+    call_command("round_run", str(synthetic_county / "feeds"), as_of="2025-06-30", export=str(out))
+    return out

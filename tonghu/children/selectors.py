@@ -60,6 +60,17 @@ class ChildFilter:
     include_departed: bool = False
 
 
+FILTER_LABELS = {
+    "name": "姓名",
+    "category": "类别",
+    "key_care": "重点关爱情形",
+    "division": "区划",
+    "age_band": "年龄段",
+    "stage": "学段",
+    "hukou_province": "户籍省份",
+    "include_departed": "含已离开",
+}
+
 _CATEGORY_FILTERS = {
     "migrant": Q(is_migrant=True),
     "left_behind": Q(is_left_behind=True),

@@ -16,7 +16,13 @@ from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
 from tonghu.children.models import CORRECTABLE, Child, ChildChange, Correction
 from tonghu.children.national import HEADER, national_rows
-from tonghu.children.selectors import ChildFilter, access_child, children_filtered, children_for
+from tonghu.children.selectors import (
+    FILTER_LABELS,
+    ChildFilter,
+    access_child,
+    children_filtered,
+    children_for,
+)
 from tonghu.web.exports import xlsx_bytes
 
 if TYPE_CHECKING:
@@ -48,13 +54,13 @@ def children_page(
     children = children_filtered(user=user, where=where, as_of=timezone.localdate())
     page = Paginator(children, PAGE_SIZE).get_page(page_number)
     shown = [child.child_id for child in page.object_list]
-    filters = [name for name, value in vars(where).items() if value]
+    filters = [FILTER_LABELS[name] for name, value in vars(where).items() if value]
     audit_record(
         actor=user,
         action=Action.SEARCH,
         object_type="child",
         child_ids=shown,
-        detail=f"按{'、'.join(filters)}筛选" if filters else "浏览列表",
+        detail=f"按{'、'.join(filters)}查询" if filters else "浏览列表",
     )
     return page
 

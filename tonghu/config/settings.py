@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tonghu.audit",
     "tonghu.children",
     "tonghu.rounds",
+    "tonghu.linkage",
     "tonghu.feeds",
     "tonghu.web",
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", include("tonghu.audit.urls")),
     path("rounds/", include("tonghu.rounds.urls")),
     path("feeds/", include("tonghu.feeds.urls")),
+    path("linkage/", include("tonghu.linkage.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

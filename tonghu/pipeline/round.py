@@ -274,7 +274,9 @@ def _write(
         "links": "round_links",
         "children": children,
         "services": services,
-        "review": "link_review",
+        "review": "(SELECT r.*, a.child_id AS child_id_l, b.child_id AS child_id_r "
+        "FROM link_review AS r LEFT JOIN round_links AS a ON a.record_id = r.record_id_l "
+        "LEFT JOIN round_links AS b ON b.record_id = r.record_id_r)",
         "history": history,
     }
     for name, table in tables.items():

@@ -26,6 +26,7 @@ from tonghu.children.models import (
 )
 from tonghu.divisions.models import Division
 from tonghu.feeds.departments import SOURCE_DEPARTMENTS
+from tonghu.linkage.services import load_review_pairs
 from tonghu.pipeline.classify import RECORD_LABELS
 from tonghu.pipeline.compare import TRACKED
 from tonghu.pipeline.round import RESULT_FILES
@@ -51,6 +52,7 @@ class LoadCounts:
     departed: int = 0
     conflicts: int = 0
     disagreements: int = 0
+    review_pairs: int = 0
 
 
 def load_results(*, round_: Round, folder: Path) -> LoadCounts:
@@ -84,6 +86,7 @@ def load_results(*, round_: Round, folder: Path) -> LoadCounts:
     _load_changes(folder, round_, pks, returning)
     counts.conflicts = _apply_corrections(round_, seen)
     counts.disagreements = _load_disagreements(folder, round_, pks)
+    counts.review_pairs = load_review_pairs(round_=round_, path=folder / RESULT_FILES["review"])
     return counts
 
 

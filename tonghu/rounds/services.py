@@ -22,6 +22,7 @@ from tonghu.children.models import Child
 from tonghu.divisions.codes import Level
 from tonghu.divisions.models import Division
 from tonghu.divisions.selectors import division_table
+from tonghu.linkage.services import decisions_file, decisions_fingerprint
 from tonghu.pipeline.export import write_export
 from tonghu.pipeline.read import FeedFile, SkippedFile, plan_folder
 from tonghu.pipeline.round import (
@@ -105,7 +106,7 @@ def round_run(
                 profile=policy,
                 divisions=divisions,
                 county=county,
-                prior=lambda code: _prior(code, as_of),
+                prior=lambda code: _prior(code, as_of, work),
                 engine=engine,
             ),
             folder=work,
@@ -154,6 +155,7 @@ def _fingerprint(files: list[FeedFile], *, as_of: dt.date, policy: Profile, engi
     digest = hashlib.sha256()
     digest.update(f"{as_of.isoformat()}|{engine}|".encode())
     digest.update(policy.model_dump_json().encode())
+    digest.update(decisions_fingerprint().encode())  # a new 人工核实 decision reruns the round
     for feed in sorted(files, key=lambda f: f.path.name):
         digest.update(feed.path.name.encode())
         with feed.path.open("rb") as stream:
@@ -172,7 +174,7 @@ def _county_division(code: str) -> Division:
     return county
 
 
-def _prior(county: str, as_of: dt.date) -> Prior:
+def _prior(county: str, as_of: dt.date, work: Path) -> Prior:
     later = Round.objects.filter(
         county_id=f"{county}000000", status=RoundStatus.DONE, as_of__gt=as_of
     ).first()
@@ -192,7 +194,8 @@ def _prior(county: str, as_of: dt.date) -> Prior:
         child_id__startswith=county, first_round__as_of__lt=as_of
     ).aggregate(latest=Max("child_id"))["latest"]
     first_serial = int(latest[len(county) :]) + 1 if latest else 1
-    return Prior(folder=folder, first_serial=first_serial)
+    decisions = decisions_file(county_code=county, folder=work)
+    return Prior(folder=folder, first_serial=first_serial, decisions=decisions)
 
 
 def _keep(

@@ -19,6 +19,8 @@ from tonghu.audit.services import audit_record
 from tonghu.children.models import VerificationTask
 from tonghu.config.api import api
 from tonghu.conftest import World, edu_upload
+from tonghu.linkage.models import ReviewPair
+from tonghu.rounds.models import Round, RoundStatus
 
 ALL_ROLES = frozenset(Role)
 SEE_CHILDREN = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.CITY_STAFF})
@@ -71,6 +73,28 @@ def _task(world: World, role: Role, inside: bool) -> int:
     return task.pk
 
 
+def _pair(world: World, role: Role, inside: bool) -> int:
+    """A review pair of the completed round of the role's county (or the neighbour's)."""
+    round_ = world.round_for(role, inside=inside)
+    Round.objects.filter(pk=round_.pk).update(status=RoundStatus.DONE)
+    pair, _ = ReviewPair.objects.get_or_create(
+        round=round_,
+        record_id_l="edu_migrant|G1",
+        record_id_r="health_child|H1",
+        defaults={
+            "child_id_l": "",
+            "child_id_r": "",
+            "match_probability": 0.6,
+            "reason": "uncertain",
+        },
+    )
+    return pair.pk
+
+
+def _pair_marker(world: World, role: Role, inside: bool) -> str:
+    return reverse("linkage:pair", args=[_pair(world, role, inside)])
+
+
 def _audit_marker(world: World, role: Role, inside: bool) -> str:
     return f"MARK-{'IN' if inside else 'OUT'}"
 
@@ -113,6 +137,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "object",
         method="post",
         payload=lambda: {"answer": "已与户籍核对，本部门记录有误"},
+    ),
+    Endpoint(
+        "linkage:queue",
+        # Both pairs exist before the page is asked for: only the in-scope one may show.
+        lambda w, r, i: (_pair(w, r, True), _pair(w, r, False), reverse("linkage:queue"))[-1],
+        frozenset({Role.COUNTY_STAFF}),
+        "list",
+        _pair_marker,
+    ),
+    Endpoint(
+        "linkage:pair",
+        lambda w, r, i: reverse("linkage:pair", args=[_pair(w, r, i)]),
+        frozenset({Role.COUNTY_STAFF}),
+        "object",
+    ),
+    Endpoint(
+        "linkage:decide",
+        lambda w, r, i: reverse("linkage:decide", args=[_pair(w, r, i)]),
+        frozenset({Role.COUNTY_STAFF}),
+        "object",
+        method="post",
+        payload=lambda: {"same": "0", "note": "双胞胎"},
     ),
     Endpoint("divisions:mine", lambda w, r, i: reverse("divisions:mine"), ALL_ROLES, "redirect"),
     Endpoint(

@@ -4,10 +4,8 @@ each value with its source and the disagreements, and corrects a value with a re
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
@@ -15,26 +13,11 @@ from tonghu.accounts.roles import Role
 from tonghu.children.ledger import child_file
 from tonghu.children.models import Child
 from tonghu.conftest import make_user
-from tonghu.divisions.services import divisions_load
 from tonghu.policy import load_profile
 from tonghu.testing.browser import collect_errors, log_in, screenshot, with_password
 
 pytestmark = pytest.mark.browser
 PHONE: ViewportSize = {"width": 360, "height": 780}
-
-
-@pytest.fixture
-def county_round(
-    transactional_db: None, synthetic_county: Path, settings: Any, tmp_path: Path
-) -> None:
-    settings.ROUND_STORE_DIR = tmp_path / "rounds"
-    divisions_load(path=synthetic_county / "divisions.csv")
-    call_command(
-        "round_run",
-        str(synthetic_county / "feeds"),
-        as_of="2025-06-30",
-        export=str(tmp_path / "out"),
-    )
 
 
 def _migrant_with_disagreement() -> Child:
@@ -47,7 +30,7 @@ def _migrant_with_disagreement() -> Child:
 
 
 def test_a_clerk_reads_and_corrects_a_childs_file(
-    live_server: LiveServer, county_round: None, page: Page
+    live_server: LiveServer, county_round: Path, page: Page
 ) -> None:
     clerk = with_password(make_user("clerk", Role.COUNTY_STAFF, "410402000000"))
     child = _migrant_with_disagreement()

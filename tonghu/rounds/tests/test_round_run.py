@@ -21,6 +21,8 @@ from tonghu.children.services import child_correct
 from tonghu.conftest import make_user
 from tonghu.divisions.services import divisions_load
 from tonghu.feeds.departments import SOURCE_DEPARTMENTS
+from tonghu.linkage.models import LinkDecision, ReviewPair
+from tonghu.linkage.services import pair_decide
 from tonghu.rounds import services as round_services
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.rounds.selectors import round_comparison
@@ -249,3 +251,52 @@ def test_disagreeing_records_become_tasks_for_the_department_that_sent_them(
     assert task.answered_by == officer
     refused = client.post(reverse("children:task_answer", args=[other.pk]), {"answer": "x"})
     assert refused.status_code == 404
+
+
+def test_staff_decisions_are_obeyed_when_the_round_is_run_again(
+    ready: Path, tmp_path: Path
+) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "first")
+    staff = make_user("county", Role.COUNTY_STAFF, "410402000000")
+    links = {
+        (r["source"], r["record_key"]): r["child_id"]
+        for r in _rows(tmp_path / "first" / "links.csv")
+    }
+    # Two records the round put in different children are one child...
+    pair = ReviewPair.objects.first()
+    assert pair is not None
+    assert pair.child_id_l != pair.child_id_r
+    pair_decide(user=staff, pair_id=pair.pk, same=True)
+    # ...and a child of two records without ID numbers is two children (a wrong merge).
+    without_id = _records_of_a_child_without_ids(links)
+    left, right = sorted(without_id)
+    _decide_directly(staff, f"{left[0]}|{left[1]}", f"{right[0]}|{right[1]}", same=False)
+    _run(ready / "feeds", AS_OF, tmp_path / "second")
+    again = {
+        (r["source"], r["record_key"]): r["child_id"]
+        for r in _rows(tmp_path / "second" / "links.csv")
+    }
+    joined = [tuple(record_id.split("|", 1)) for record_id in (pair.record_id_l, pair.record_id_r)]
+    assert again[joined[0]] == again[joined[1]]
+    assert again[left] != again[right]
+
+
+def _records_of_a_child_without_ids(links: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    with_ids = set(
+        ChildRecord.objects.filter(values__has_key="id_number").values_list("source", "record_key")
+    )
+    by_child: dict[str, list[tuple[str, str]]] = {}
+    for record, child in links.items():
+        if record not in with_ids:
+            by_child.setdefault(child, []).append(record)
+    return next(records[:2] for records in by_child.values() if len(records) >= 2)
+
+
+def _decide_directly(user: Any, record_l: str, record_r: str, *, same: bool) -> None:
+    LinkDecision.objects.create(
+        county_id="410402000000",
+        record_id_l=min(record_l, record_r),
+        record_id_r=max(record_l, record_r),
+        same=same,
+        decided_by=user,
+    )

@@ -1,0 +1,49 @@
+"""The review queue (人工核实) in a real chromium: a county clerk sees both records side by
+side with the evidence in Chinese, decides, and the decision is kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from tonghu.accounts.roles import Role
+from tonghu.conftest import make_user
+from tonghu.linkage.models import LinkDecision, ReviewPair
+from tonghu.testing.browser import collect_errors, log_in, screenshot, with_password
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_clerk_decides_a_review_pair(
+    live_server: LiveServer, county_round: Path, page: Page
+) -> None:
+    pair = ReviewPair.objects.order_by("-match_probability", "id").first()
+    assert pair is not None, "the synthetic county should leave a pair for review"
+    clerk = with_password(make_user("clerk", Role.COUNTY_STAFF, "410402000000"))
+    errors = collect_errors(page)
+    log_in(page, live_server.url, clerk)
+
+    page.goto(f"{live_server.url}/linkage/")
+    expect(page.locator("main, body").first).to_contain_text(pair.record_id_l)
+    page.get_by_role("link", name="查看并判断").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("是同一名儿童吗")
+    table = page.locator("table.side-by-side")
+    expect(table).to_contain_text(pair.record_id_l)
+    expect(table).to_contain_text(pair.record_id_r)
+    expect(table).to_contain_text("姓名")
+    evidence = page.locator("#evidence")
+    expect(evidence).to_contain_text("出生日期")
+    expect(evidence).to_contain_text(pair.evidence[0]["level"])
+    screenshot(page, "review_pair.png")
+
+    page.fill("input[name=note]", "入户核实为双胞胎")
+    page.get_by_role("button", name="不是同一名儿童").click()
+    expect(page.locator("#decision")).to_contain_text("已判断：不是同一名儿童")
+    decision = LinkDecision.objects.get()
+    assert decision.same is False
+    assert decision.note == "入户核实为双胞胎"
+    assert (decision.record_id_l, decision.record_id_r) == (pair.record_id_l, pair.record_id_r)
+    assert errors == []
