@@ -74,13 +74,7 @@ def run(children: int, repeat: int) -> None:
 def fill(children: int) -> None:
     from django.db import connection  # noqa: PLC0415
 
-    from tonghu.divisions.models import Division  # noqa: PLC0415
-
-    villages = list(
-        Division.objects.filter(level="village", code__startswith="410402").values_list(
-            "code", flat=True
-        )
-    )
+    villages = _villages()
     rng = np.random.default_rng(7)
     start = dt.date(2008, 1, 1).toordinal()
     births = rng.integers(0, 18 * 365, children) + start
@@ -124,18 +118,39 @@ def fill(children: int) -> None:
         cursor.execute("ANALYZE")  # as autovacuum would have by the time anyone lists
 
 
+TOWNS, VILLAGES_PER_TOWN = 20, 25  # 500 villages: a large county's size
+
+
+def _villages() -> list[str]:
+    """A county of realistic size (the demo county has only nine villages)."""
+    from tonghu.divisions.models import Division  # noqa: PLC0415
+
+    divisions = []
+    for town_number in range(101, 101 + TOWNS):
+        town = f"410402{town_number:03d}000"
+        divisions.append(
+            Division(code=town, name=f"镇{town_number}", level="town", parent_id="410402000000")
+        )
+        divisions += [
+            Division(code=f"{town[:9]}{v:03d}", name=f"村{v}", level="village", parent_id=town)
+            for v in range(201, 201 + VILLAGES_PER_TOWN)
+        ]
+    Division.objects.bulk_create(divisions, ignore_conflicts=True)
+    return [d.code for d in divisions if d.level == "village"]
+
+
 FILTERS = {
     "全部（第1页）": {},
     "姓名": {"name": "王子"},
     "流动儿童": {"category": "migrant"},
     "留守儿童": {"category": "left_behind"},
     "重点关爱·家庭生活困难": {"key_care": "hardship"},
-    "乡镇": {"division": "410402100000"},
-    "村": {"division": "410402100201"},
+    "乡镇": {"division": "410402101000"},
+    "村": {"division": "410402101201"},
     "年龄段 6-11": {"age_band": (6, 11)},
     "学段 初中": {"stage": "初中"},
     "户籍省份 42": {"hukou_province": "42"},
-    "流动+乡镇+年龄段": {"category": "migrant", "division": "410402100000", "age_band": (6, 11)},
+    "流动+乡镇+年龄段": {"category": "migrant", "division": "410402101000", "age_band": (6, 11)},
 }
 
 
@@ -151,7 +166,7 @@ def measure(repeat: int) -> list[tuple[str, str, float, float]]:
         username="clerk", role=Role.COUNTY_STAFF, division_id="410402000000"
     )
     director = User.objects.create(
-        username="director", role=Role.CHILD_DIRECTOR, division_id="410402100201"
+        username="director", role=Role.CHILD_DIRECTOR, division_id="410402101201"
     )
     results = []
     baseline = []

@@ -14,7 +14,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from tonghu.accounts.roles import Capability
-from tonghu.divisions.codes import Level, prefix
+from tonghu.divisions.codes import Level, code_range, prefix
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
@@ -27,7 +27,8 @@ def scope_prefix(user: User) -> str:
 
 def scope_q(user: User, field: str) -> Q:
     """A filter keeping rows whose division code ``field`` lies in the user's jurisdiction."""
-    return Q(**{f"{field}__startswith": scope_prefix(user)})
+    first, last = code_range(scope_prefix(user))
+    return Q(**{f"{field}__gte": first, f"{field}__lte": last})
 
 
 def require(user: User, capability: Capability) -> None:

@@ -97,6 +97,8 @@ class Child(models.Model):
             models.Index(fields=["residence_division", "birth_date"], name="child_division_birth"),
             models.Index(fields=["residence_division", "stage"], name="child_division_stage"),
             models.Index(fields=["name"], name="child_name"),
+            # The list's order: a jurisdiction's first page is read off the index.
+            models.Index(fields=["residence_division", "child_id"], name="child_division_order"),
         ]
 
     def __str__(self) -> str:

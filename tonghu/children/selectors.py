@@ -10,7 +10,7 @@ from django.db.models.functions import Substr
 from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import access, scoped
 from tonghu.children.models import Child
-from tonghu.divisions.codes import level_of, pad, prefix
+from tonghu.divisions.codes import code_range, level_of, pad, prefix
 from tonghu.divisions.models import Division
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def children_for(*, user: User) -> QuerySet[Child]:
         Child.objects.select_related("residence_division"),
         user=user,
         capability=Capability.VIEW_CHILDREN,
-        field="residence_division__code",
+        field="residence_division_id",
     )
 
 
@@ -92,7 +92,10 @@ def children_filtered(*, user: User, where: ChildFilter, as_of: dt.date) -> Quer
         # is_key_care narrows to the few key-care children before the JSON test.
         children = children.filter(is_key_care=True, key_care__icontains=f'"{where.key_care}"')
     if where.division:
-        children = children.filter(residence_division__code__startswith=_prefix(where.division))
+        first, last = code_range(_prefix(where.division))
+        children = children.filter(
+            residence_division_id__gte=first, residence_division_id__lte=last
+        )
     if where.age_band is not None:
         youngest, oldest = where.age_band
         children = children.filter(

@@ -68,6 +68,13 @@ def prefix(code: str, level: Level) -> str:
     return code[: level.prefix_length]
 
 
+def code_range(code_prefix: str) -> tuple[str, str]:
+    """The first and last 12-digit code starting with ``code_prefix``: a range a plain btree
+    index serves (for filtering and ordering alike), unlike LIKE 'prefix%' under most
+    collations."""
+    return code_prefix.ljust(CODE_LENGTH, "0"), code_prefix.ljust(CODE_LENGTH, "9")
+
+
 def level_of(code: str) -> Level | None:
     """The level a well-formed code's non-zero digits imply, or None if malformed."""
     if not is_code(code) or code[:2] == "00":

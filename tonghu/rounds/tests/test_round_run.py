@@ -276,8 +276,10 @@ def test_staff_decisions_are_obeyed_when_the_round_is_run_again(
         (r["source"], r["record_key"]): r["child_id"]
         for r in _rows(tmp_path / "second" / "links.csv")
     }
-    joined = [tuple(record_id.split("|", 1)) for record_id in (pair.record_id_l, pair.record_id_r)]
-    assert again[joined[0]] == again[joined[1]]
+    joined_l, joined_r = (
+        record_id.split("|", 1) for record_id in (pair.record_id_l, pair.record_id_r)
+    )
+    assert again[joined_l[0], joined_l[1]] == again[joined_r[0], joined_r[1]]
     assert again[left] != again[right]
 
 
