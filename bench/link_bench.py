@@ -33,7 +33,14 @@ if TYPE_CHECKING:
     from tonghu.pipeline.duck import Connection
 
 LINKERS = ("exact-id", "generic", "tonghu")
-MATCH, REVIEW = 0.8, 0.5  # the match threshold moves into the policy profile with issue 5
+
+
+def _thresholds() -> tuple[float, float]:
+    """The default policy profile's match and review thresholds (every linker uses them)."""
+    from tonghu.policy import load_profile  # noqa: PLC0415
+
+    linkage = load_profile("default").linkage
+    return linkage.match_threshold, linkage.review_threshold
 
 
 def main() -> None:
@@ -172,8 +179,9 @@ def _generic(con: Connection) -> str:
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("birth_date", "name")
     )
-    predictions = linker.inference.predict(threshold_match_probability=REVIEW)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, MATCH)
+    match, review = _thresholds()
+    predictions = linker.inference.predict(threshold_match_probability=review)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, match)
     table = clusters.physical_name
     con.execute(f"CREATE TABLE generic_clusters AS SELECT record_id, cluster_id FROM {table}")
     return "generic_clusters"
@@ -182,7 +190,8 @@ def _generic(con: Connection) -> str:
 def _tonghu(con: Connection) -> str:
     from tonghu.pipeline.link import link  # noqa: PLC0415
 
-    return link(con, records="records", match_threshold=MATCH, review_threshold=REVIEW).clusters
+    match, review = _thresholds()
+    return link(con, records="records", match_threshold=match, review_threshold=review).clusters
 
 
 def _report(results: list[dict[str, float | str]]) -> None:
