@@ -24,36 +24,13 @@ from pydantic import (
     model_validator,
 )
 
+from tonghu.pipeline.sources import CIVIL_CATEGORIES, PARENT_STATES, all_fields
 from tonghu.policy.rules import Rule, RuleError, parse_rule
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "default"
-PARENT_STATES = (
-    "在家", "外出务工", "重残", "重病", "服刑在押", "强制隔离戒毒", "失联", "死亡",
-    "被撤销监护资格", "无监护能力",
-)  # fmt: skip
-CIVIL_CATEGORIES = (
-    "低保",
-    "低保边缘",
-    "特困",
-    "孤儿",
-    "事实无人抚养",
-    "艾滋病病毒感染",
-    "临时救助",
-)
-LEDGER_FIELDS = (
-    "name", "sex", "birth_date", "id_number", "hukou_code", "hukou_address", "residence_code",
-    "residence_address", "residence_since", "phone", "guardian_name", "guardian_id_number",
-    "guardian_relation", "mother_name", "mother_id_number", "father_name", "father_id_number",
-    "father_status", "father_away_code", "father_away_since", "mother_status",
-    "mother_away_code", "mother_away_since", "actual_guardian", "guardianship_type",
-    "entrusted_carer", "lives_alone", "income_source", "hardship", "housing_hardship",
-    "help_needs", "category", "starts_on", "ends_on", "disability_category",
-    "disability_grade", "disabled", "psych", "vagrant", "school", "stage", "grade",
-    "school_status", "enrolled_on", "family_doctor", "first_vaccinated_on",
-    "last_vaccinated_on", "insured_code", "insurance_status", "insured_on", "permit_status",
-    "arrived_on", "registered_on",
-)  # fmt: skip
+# Any normalised feed field may show on the file, and the values the round derives.
+LEDGER_FIELDS = (*all_fields(), "residence_since")
 
 
 class ProfileError(ValueError):
