@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from tonghu.pipeline.sources import CIVIL_CATEGORIES, PARENT_STATES, all_fields
+from tonghu.policy.coverage import narrowing_problems
 from tonghu.policy.rules import Rule, RuleError, parse_rule
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
@@ -191,9 +192,15 @@ def _load(path: Path) -> Profile:
     data = _merged(path, seen=())
     try:
         # JSON mode: strict types, YAML lists accepted for tuples.
-        return Profile.model_validate_json(json.dumps(data, ensure_ascii=False, default=str))
+        profile = Profile.model_validate_json(json.dumps(data, ensure_ascii=False, default=str))
     except ValidationError as error:
         raise ProfileError(path.name, list(_problems(error))) from None
+    base_file = (PROFILE_DIR / f"{DEFAULT_PROFILE}.yaml").resolve()
+    if path != base_file:  # every other list is a district list over the national base
+        problems = narrowing_problems(_load(base_file).services.items, profile.services.items)
+        if problems:
+            raise ProfileError(path.name, problems)
+    return profile
 
 
 def shipped_profiles() -> list[str]:

@@ -236,10 +236,6 @@ def test_a_local_profile_may_replace_a_service_rule(tmp_path: Path) -> None:
     assert load_profile(_write(tmp_path, data)).service("S01").who == parse_rule(wider)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policy.md §7: a district list that drops a base item must be refused; not checked",
-)
 def test_a_local_list_dropping_a_base_item_is_refused(tmp_path: Path) -> None:
     data = _default_data()
     data["services"]["items"] = [i for i in data["services"]["items"] if i["code"] != "S25"]
@@ -247,10 +243,6 @@ def test_a_local_list_dropping_a_base_item_is_refused(tmp_path: Path) -> None:
         load_profile(_write(tmp_path, data))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policy.md §7: a district list narrowing a base item must be refused; not checked",
-)
 def test_a_local_list_narrowing_a_base_item_is_refused(tmp_path: Path) -> None:
     data = {
         "extends": "default",
@@ -307,3 +299,42 @@ def test_a_profile_error_message_names_the_file(tmp_path: Path) -> None:
 
 def test_load_profile_returns_a_profile() -> None:
     assert isinstance(load_profile("wuqing"), Profile)
+
+
+def test_a_local_list_may_widen_a_base_item_and_add_its_own(tmp_path: Path) -> None:
+    data = {
+        "extends": "default",
+        "key": "wider",
+        "services": {
+            "items": [
+                {"code": "S01", "who": {"age": {"max": 7}}},
+                {
+                    "code": "X01",
+                    "name": "暑期托管",
+                    "content": "暑假期间免费托管。",
+                    "responsible": "教体局",
+                    "departments": ["education"],
+                    "who": {"age": {"min": 6, "max": 12}},
+                },
+            ]
+        },
+    }
+    profile = load_profile(_write(tmp_path, data))
+    assert profile.service("S01").who.evaluate({"age": 7})
+    assert profile.service("X01").name == "暑期托管"
+    assert len(profile.services.items) == 26
+
+
+def test_the_narrowing_refusal_names_a_child_the_local_list_would_leave_out(
+    tmp_path: Path,
+) -> None:
+    data = {
+        "extends": "default",
+        "services": {"items": [{"code": "S10", "who": {"difficulty": ["orphan"]}}]},
+    }
+    with pytest.raises(ProfileError) as caught:
+        load_profile(_write(tmp_path, data))
+    (problem,) = caught.value.problems
+    assert "S10" in problem
+    assert "缩小" in problem
+    assert "hiv" in problem or "fuc" in problem
