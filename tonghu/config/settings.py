@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tonghu.children",
     "tonghu.rounds",
     "tonghu.linkage",
+    "tonghu.services",
     "tonghu.feeds",
     "tonghu.web",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("rounds/", include("tonghu.rounds.urls")),
     path("feeds/", include("tonghu.feeds.urls")),
     path("linkage/", include("tonghu.linkage.urls")),
+    path("services/", include("tonghu.services.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -227,3 +227,49 @@ _EVALUATE: dict[str, Callable[[Rule, Facts], bool]] = {
     "key_care": _has_any("key_care"),
     "flag": _has_any("flags"),
 }
+
+
+_CODE_WORDS = {
+    "dibao": "低保", "dibao_edge": "低保边缘", "tekun": "特困", "orphan": "孤儿",
+    "fuc": "事实无人抚养", "hiv": "感染艾滋病病毒", "disabled": "残疾",
+    "hardship": "家庭生活困难", "disability": "自身残疾", "no_guardian": "监护缺失",
+    "vagrant": "流浪", "psych": "心理和行为异常", "asks_help": "主动提出救助帮扶需求",
+}  # fmt: skip
+
+
+def describe(rule: Rule) -> str:
+    """Who the rule admits, in plain Chinese for families (服务对象)."""
+    return _DESCRIBE[rule.op](rule)
+
+
+def _describe_age(rule: Rule) -> str:
+    if rule.low is not None and rule.high is not None:
+        return f"{rule.low}至{rule.high}周岁"
+    if rule.high is not None:
+        return f"{rule.high}周岁及以下"
+    return f"{rule.low}周岁及以上"
+
+
+def _describe_stage(rule: Rule) -> str:
+    named = [str(value) for value in rule.values if value is not None]
+    text = f"在读{'、'.join(named)}" if named else ""
+    if None in rule.values:
+        text = f"{text}或未在读" if text else "未在读"
+    return text
+
+
+def _describe_codes(suffix: str) -> Callable[[Rule], str]:
+    return lambda rule: "、".join(_CODE_WORDS.get(str(v), str(v)) for v in rule.values) + suffix
+
+
+_DESCRIBE: dict[str, Callable[[Rule], str]] = {
+    "all": lambda rule: "，且".join(describe(child) for child in rule.children),
+    "any": lambda rule: "；或".join(describe(child) for child in rule.children),
+    "not": lambda rule: f"不属于（{describe(rule.children[0])}）",
+    "everyone": lambda rule: "所有流动儿童",
+    "age": _describe_age,
+    "stage": _describe_stage,
+    "difficulty": _describe_codes("儿童"),
+    "key_care": _describe_codes("的重点关爱儿童"),
+    "flag": lambda rule: FLAGS.get(str(rule.values[0]), str(rule.values[0])),
+}

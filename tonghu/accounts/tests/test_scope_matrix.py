@@ -252,6 +252,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         UPLOADERS,
         "object",
     ),
+    Endpoint("services:public", lambda w, r, i: reverse("services:public"), ALL_ROLES, "public"),
     Endpoint("api:openapi-json", lambda w, r, i: "/api/openapi.json", ALL_ROLES, "public"),
 )
 BY_KEY = {endpoint.key: endpoint for endpoint in ENDPOINTS}

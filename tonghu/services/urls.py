@@ -1,0 +1,8 @@
+from django.urls import path
+
+from tonghu.services import views
+
+app_name = "services"
+urlpatterns = [
+    path("", views.public_list, name="public"),
+]
