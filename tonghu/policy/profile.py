@@ -158,6 +158,10 @@ class Visits(_Model):
     raise_frequency_when: tuple[str, ...]  # in the document's words
 
 
+class Referrals(_Model):
+    respond_within_days: Annotated[int, Field(ge=1, le=365)]  # untouched longer: overdue
+
+
 class LedgerGroup(_Model):
     title: Annotated[str, Field(min_length=1)]
     fields: Annotated[tuple[str, ...], Field(min_length=1), _subset_of(LEDGER_FIELDS)]
@@ -174,6 +178,7 @@ class Profile(_Model):
     dropout: Dropout
     linkage: Linkage
     services: Services
+    referrals: Referrals
     visits: Visits
     ledger: Annotated[tuple[LedgerGroup, ...], Field(min_length=1)]
 

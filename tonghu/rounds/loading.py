@@ -30,7 +30,9 @@ from tonghu.linkage.services import load_review_pairs
 from tonghu.pipeline.classify import RECORD_LABELS
 from tonghu.pipeline.compare import TRACKED
 from tonghu.pipeline.round import RESULT_FILES
+from tonghu.policy import Profile
 from tonghu.rounds.models import Round
+from tonghu.services.loading import load_referrals
 
 BATCH_ROWS = 5_000
 CHILD_FIELDS = (
@@ -53,9 +55,11 @@ class LoadCounts:
     conflicts: int = 0
     disagreements: int = 0
     review_pairs: int = 0
+    referrals_opened: int = 0
+    referrals_closed: int = 0
 
 
-def load_results(*, round_: Round, folder: Path) -> LoadCounts:
+def load_results(*, round_: Round, folder: Path, profile: Profile, today: dt.date) -> LoadCounts:
     counts = LoadCounts()
     county = round_.county_id[:6]
     located = _DivisionLocator(county)
@@ -87,6 +91,9 @@ def load_results(*, round_: Round, folder: Path) -> LoadCounts:
     counts.conflicts = _apply_corrections(round_, seen)
     counts.disagreements = _load_disagreements(folder, round_, pks)
     counts.review_pairs = load_review_pairs(round_=round_, path=folder / RESULT_FILES["review"])
+    counts.referrals_opened, counts.referrals_closed = load_referrals(
+        round_=round_, profile=profile, today=today
+    )
     return counts
 
 

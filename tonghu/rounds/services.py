@@ -217,7 +217,9 @@ def _keep(
                 county=county, as_of=as_of, defaults={"created_by": acting_user}
             )
             target = _store(round_)
-            counts = load_results(round_=round_, folder=output.folder)
+            counts = load_results(
+                round_=round_, folder=output.folder, profile=policy, today=timezone.localdate()
+            )
             round_.status = RoundStatus.DONE
             round_.profile = policy.key
             round_.engine = engine

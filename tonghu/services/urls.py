@@ -5,4 +5,6 @@ from tonghu.services import views
 app_name = "services"
 urlpatterns = [
     path("", views.public_list, name="public"),
+    path("referrals/", views.inbox, name="inbox"),
+    path("referrals/<int:referral_id>/", views.act, name="act"),
 ]

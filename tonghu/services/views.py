@@ -1,11 +1,24 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from tonghu.accounts.roles import Capability
+from tonghu.accounts.scope import require
+from tonghu.accounts.utils import acting_user
 from tonghu.policy import load_profile
 from tonghu.policy.rules import describe
+from tonghu.services.forms import DeclineForm, DeliverForm
+from tonghu.services.loading import overdue_q
+from tonghu.services.models import Referral
+from tonghu.services.selectors import access_referral, referrals_for
+from tonghu.services.services import referral_accept, referral_decline, referral_deliver
 
 
 def public_list(request: HttpRequest) -> HttpResponse:
@@ -23,3 +36,61 @@ def public_list(request: HttpRequest) -> HttpResponse:
     ]
     context = {"profile": profile, "items": items}
     return render(request, "services/public.html", context)
+
+
+STATUS_FILTERS = {"open": Referral.OPEN_STATUSES, "done": (Referral.Status.DELIVERED,)}
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """A department's referrals: only what the service needs (name, age, village, service)."""
+    user = acting_user(request)
+    require(user, Capability.VIEW_REFERRALS)
+    shown = request.GET.get("status", "open")
+    referrals = referrals_for(user=user)
+    if shown == "overdue":
+        referrals = referrals.filter(overdue_q(timezone.localdate()))
+    else:
+        referrals = referrals.filter(status__in=STATUS_FILTERS.get(shown, Referral.OPEN_STATUSES))
+    raw = request.GET.get("page", "1")
+    page = Paginator(referrals.order_by("due_on", "id"), 50).get_page(
+        int(raw) if raw.isdigit() else 1
+    )
+    return render(request, "services/inbox.html", {"page": page, "shown": shown, **_context()})
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, referral_id: int) -> HttpResponse:
+    user = acting_user(request)
+    action = request.POST.get("action", "")
+    error = ""
+    try:
+        if action == "accept":
+            referral_accept(user=user, referral_id=referral_id)
+        elif action == "deliver":
+            form = DeliverForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("请填写服务日期、服务内容和服务提供人。")
+            referral_deliver(user=user, referral_id=referral_id, **form.cleaned_data)
+        elif action == "decline":
+            declined = DeclineForm(request.POST)
+            if not declined.is_valid():
+                raise ValidationError("请填写退回理由。")
+            referral_decline(user=user, referral_id=referral_id, **declined.cleaned_data)
+        else:
+            error = "未知的操作。"
+    except ValidationError as exc:
+        error = "；".join(exc.messages)
+    referral = access_referral(user=user, referral_id=referral_id)
+    return render(
+        request, "services/_referral.html", {"referral": referral, "error": error, **_context()}
+    )
+
+
+def _context() -> dict[str, object]:
+    profile = load_profile(settings.TONGHU_PROFILE)
+    return {
+        "service_names": {item.code: item.name for item in profile.services.items},
+        "today": timezone.localdate(),
+    }

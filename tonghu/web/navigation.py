@@ -21,7 +21,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("监测摸排", Capability.UPLOAD_FEEDS, "rounds:list"),
     NavItem("核实任务", Capability.EDIT_CHILDREN, "children:tasks"),
     NavItem("核实任务", Capability.VIEW_REFERRALS, "children:tasks"),
-    NavItem("服务清单与转介", Capability.VIEW_REFERRALS, None),
+    NavItem("转介任务", Capability.VIEW_REFERRALS, "services:inbox"),
     NavItem("走访探视", Capability.VIEW_CHILDREN, None),
     NavItem("强制报告", Capability.FILE_REPORTS, None),
     NavItem("统计分析", Capability.VIEW_CHILDREN, None),

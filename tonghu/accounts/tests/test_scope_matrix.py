@@ -6,6 +6,7 @@ ENDPOINTS with the roles that may use it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from tonghu.config.api import api
 from tonghu.conftest import World, edu_upload
 from tonghu.linkage.models import ReviewPair
 from tonghu.rounds.models import Round, RoundStatus
+from tonghu.services.models import Referral
 
 ALL_ROLES = frozenset(Role)
 SEE_CHILDREN = frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.CITY_STAFF})
@@ -93,6 +95,22 @@ def _pair(world: World, role: Role, inside: bool) -> int:
 
 def _pair_marker(world: World, role: Role, inside: bool) -> str:
     return reverse("linkage:pair", args=[_pair(world, role, inside)])
+
+
+def _referral(world: World, role: Role, inside: bool) -> int:
+    """An education referral for a child in (or just outside) the role's scope."""
+    child = world.child_in(role) if inside else world.child_out(role)
+    referral, _ = Referral.objects.get_or_create(
+        child=child,
+        service_code="S03",
+        department=Department.EDUCATION.value,
+        defaults={"round": world.round_for(role, inside=True), "due_on": dt.date(2030, 1, 1)},
+    )
+    return referral.pk
+
+
+def _referral_marker(world: World, role: Role, inside: bool) -> str:
+    return f"referral-{_referral(world, role, inside)}"
 
 
 def _audit_marker(world: World, role: Role, inside: bool) -> str:
@@ -251,6 +269,24 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         lambda w, r, i: reverse("feeds:report", args=[_import(w, r, i)]),
         UPLOADERS,
         "object",
+    ),
+    Endpoint(
+        "services:inbox",
+        # Both referrals exist before the page is asked for: only the in-scope one may show.
+        lambda w, r, i: (_referral(w, r, True), _referral(w, r, False), reverse("services:inbox"))[
+            -1
+        ],
+        frozenset({Role.DEPARTMENT_OFFICER}),
+        "list",
+        _referral_marker,
+    ),
+    Endpoint(
+        "services:act",
+        lambda w, r, i: reverse("services:act", args=[_referral(w, r, i)]),
+        frozenset({Role.DEPARTMENT_OFFICER}),
+        "object",
+        method="post",
+        payload=lambda: {"action": "accept"},
     ),
     Endpoint("services:public", lambda w, r, i: reverse("services:public"), ALL_ROLES, "public"),
     Endpoint("api:openapi-json", lambda w, r, i: "/api/openapi.json", ALL_ROLES, "public"),
