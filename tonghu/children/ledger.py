@@ -7,10 +7,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
 
+from tonghu.accounts.roles import Department
 from tonghu.children.models import Child, ChildChange, ChildRecord, Correction, VerificationTask
 from tonghu.pipeline.classify import DIFFICULTY_LABELS, KEY_CARE_LABELS, RECORD_LABELS
 from tonghu.pipeline.sources import SOURCES
 from tonghu.policy import Profile
+from tonghu.services.models import Referral
 
 # Values the round computes for the child rather than reads from one record.
 DERIVED = {"residence_since": "来本地居住起始日期"}
@@ -50,12 +52,19 @@ class Group:
 
 
 @dataclass
+class ServiceStatus:
+    code: str
+    name: str
+    referrals: list[tuple[str, str]]  # (department, status), as the departments report them
+
+
+@dataclass
 class ChildFile:
     child: Child
     reasons: list[str]
     groups: list[Group]
     categories: list[str]
-    services: list[tuple[str, str]]  # (code, name)
+    services: list[ServiceStatus]
     changes: list[ChildChange]
     corrections: list[Correction]
     tasks: list[VerificationTask]
@@ -109,7 +118,7 @@ def child_file(*, child: Child, profile: Profile) -> ChildFile:
         reasons=[part for part in child.reasons.split("。") if part.strip()],
         groups=groups,
         categories=categories(child),
-        services=[(code, names.get(code, code)) for code in child.services],
+        services=_services(child, names),
         changes=list(child.changes.select_related("round").order_by("-at", "-id")[:200]),
         corrections=list(child.corrections.select_related("corrected_by")),
         tasks=list(child.verification_tasks.all()),
@@ -127,3 +136,18 @@ def categories(child: Child) -> list[str]:
     if child.dropout_risk:
         found.append(f"控辍保学：{child.get_dropout_risk_display()}")
     return found
+
+
+def _services(child: Child, names: dict[str, str]) -> list[ServiceStatus]:
+    departments = dict(Department.choices)
+    by_service: dict[str, list[tuple[str, str]]] = {}
+    referrals = Referral.objects.filter(child=child).order_by("service_code", "department", "-id")
+    for referral in referrals:
+        by_service.setdefault(referral.service_code, []).append(
+            (departments.get(referral.department, referral.department),
+             referral.get_status_display())
+        )  # fmt: skip
+    return [
+        ServiceStatus(code, names.get(code, code), by_service.get(code, []))
+        for code in child.services
+    ]

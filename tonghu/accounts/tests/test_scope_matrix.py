@@ -110,7 +110,7 @@ def _referral(world: World, role: Role, inside: bool) -> int:
 
 
 def _referral_marker(world: World, role: Role, inside: bool) -> str:
-    return f"referral-{_referral(world, role, inside)}"
+    return f'id="referral-{_referral(world, role, inside)}"'
 
 
 def _audit_marker(world: World, role: Role, inside: bool) -> str:
