@@ -12,13 +12,18 @@ from django.views.decorators.http import require_POST
 from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import require
 from tonghu.accounts.utils import acting_user
+from tonghu.audit.models import Action
+from tonghu.audit.services import audit_record
 from tonghu.policy import load_profile
 from tonghu.policy.rules import describe
+from tonghu.services.coverage import HEADER as COVERAGE_HEADER
+from tonghu.services.coverage import coverage_table, service_coverage
 from tonghu.services.forms import DeclineForm, DeliverForm
 from tonghu.services.loading import overdue_q
 from tonghu.services.models import Referral
 from tonghu.services.selectors import access_referral, referrals_for
 from tonghu.services.services import referral_accept, referral_decline, referral_deliver
+from tonghu.web.exports import xlsx_bytes, xlsx_response
 
 
 def public_list(request: HttpRequest) -> HttpResponse:
@@ -94,3 +99,18 @@ def _context() -> dict[str, object]:
         "service_names": {item.code: item.name for item in profile.services.items},
         "today": timezone.localdate(),
     }
+
+
+@login_required
+def coverage(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    names = _context()["service_names"]
+    rows = service_coverage(user=user, names=names)  # type: ignore[arg-type]
+    if request.GET.get("format") == "xlsx":
+        content = xlsx_bytes([("服务实现程度", COVERAGE_HEADER, coverage_table(rows))])
+        audit_record(
+            actor=user, action=Action.EXPORT, object_type="service_coverage",
+            detail="导出服务实现程度统计",
+        )  # fmt: skip
+        return xlsx_response(content, f"服务实现程度-{user.division_id[:6]}.xlsx")
+    return render(request, "services/coverage.html", {"rows": rows})

@@ -22,6 +22,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("核实任务", Capability.EDIT_CHILDREN, "children:tasks"),
     NavItem("核实任务", Capability.VIEW_REFERRALS, "children:tasks"),
     NavItem("转介任务", Capability.VIEW_REFERRALS, "services:inbox"),
+    NavItem("服务实现程度", Capability.VIEW_CHILDREN, "services:coverage"),
     NavItem("走访探视", Capability.VIEW_CHILDREN, None),
     NavItem("强制报告", Capability.FILE_REPORTS, None),
     NavItem("统计分析", Capability.VIEW_CHILDREN, None),

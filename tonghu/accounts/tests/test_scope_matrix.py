@@ -288,6 +288,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="post",
         payload=lambda: {"action": "accept"},
     ),
+    Endpoint(
+        "services:coverage", lambda w, r, i: reverse("services:coverage"), SEE_CHILDREN, "list"
+    ),
     Endpoint("services:public", lambda w, r, i: reverse("services:public"), ALL_ROLES, "public"),
     Endpoint("api:openapi-json", lambda w, r, i: "/api/openapi.json", ALL_ROLES, "public"),
 )

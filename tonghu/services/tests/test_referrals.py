@@ -4,6 +4,7 @@ sees only its own; delivery, decline and overdue; closed when the child leaves."
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from tonghu.accounts.roles import Department, Role
 from tonghu.children.models import Child
@@ -20,6 +22,7 @@ from tonghu.conftest import make_user
 from tonghu.divisions.services import divisions_load
 from tonghu.policy import load_profile
 from tonghu.rounds.models import Round
+from tonghu.services.coverage import HEADER, service_coverage
 from tonghu.services.loading import LEFT, load_referrals
 from tonghu.services.models import Referral
 from tonghu.services.services import referral_decline, referral_deliver
@@ -103,3 +106,38 @@ def test_a_child_who_leaves_has_its_open_referrals_closed(round_done: Round) -> 
     referral.refresh_from_db()
     assert referral.status == Referral.Status.CLOSED
     assert referral.closed_reason == LEFT
+
+
+def test_coverage_counts_eligible_referred_and_served_per_service_and_town(
+    round_done: Round,
+) -> None:
+    officer = make_user(
+        "edu", Role.DEPARTMENT_OFFICER, "410402000000", department=Department.EDUCATION
+    )
+    served = Referral.objects.filter(service_code="S03", department="education").first()
+    assert served is not None
+    referral_deliver(
+        user=officer, referral_id=served.pk, delivered_on=dt.date(2025, 7, 1),
+        what="安排入学", by_whom="实验小学",
+    )  # fmt: skip
+    town = served.child.residence_division_id[:9]
+    in_town = [
+        child
+        for child in Child.objects.filter(present=True)
+        if child.residence_division_id.startswith(town) and "S03" in child.services
+    ]
+    clerk = make_user("county", Role.COUNTY_STAFF, "410402000000")
+    client = Client()
+    client.force_login(clerk)
+    rows = service_coverage(user=clerk, names={})
+    row = next(r for r in rows if r.code == "S03" and r.town == town.ljust(12, "0"))
+    assert row.eligible == len(in_town)
+    assert row.referred == len(in_town)
+    assert row.delivered == 1
+    assert row.rate == pytest.approx(1 / len(in_town))
+    response = client.get(reverse("services:coverage"), {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    assert sheet is not None
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0] == HEADER
+    assert ("S03", "义务教育服务", row.town) == table[1 + rows.index(row)][:3]
