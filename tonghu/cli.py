@@ -24,6 +24,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(("synth",), "synth", "生成合成县的区划表、九类报送数据和真值（演示、测试、基准用）"),
     Subcommand(("round", "run"), "round_run", "运行一轮监测摸排：比对、认定、匹配服务并导出结果"),
+    Subcommand(
+        ("services", "load-list"),
+        "service_list_load",
+        "载入本区县服务清单（区县清单），指定生效日期",
+    ),
     Subcommand(("token", "create"), "token_create", "为用户签发 API 令牌，令牌只显示一次"),
     Subcommand(("serve",), "runserver", "启动网页服务（开发和演示用）"),
     Subcommand(("check",), "check", "检查配置"),

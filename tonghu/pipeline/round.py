@@ -69,6 +69,7 @@ class Prior:
     first_serial: int = 1  # the serial of the county's next new child
     decisions: Path | None = None  # Parquet (record_id_l, record_id_r, same) kept from review
     file_flags: Path | None = None  # Parquet (child_id, flag) kept on children's files
+    profile: Profile | None = None  # the county's own list in force, over the round's profile
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,11 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
             )
             county = plan.county or _infer_county(con, plan.divisions)
             prior = plan.prior(county)
+            profile = prior.profile or plan.profile
             output = RoundOutput(folder=folder, county=county)
             with clock.step("link"):
                 tell("link")
-                linked = _link(con, plan, prior, work_dir=Path(work))
+                linked = _link(con, plan, prior, profile, work_dir=Path(work))
             with clock.step("identity"):
                 tell("identity")
                 identity = _identity(con, prior, county=county, clusters=linked.clusters)
@@ -127,7 +129,7 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
                     records="records",
                     links="round_links",
                     divisions=plan.divisions,
-                    profile=plan.profile,
+                    profile=profile,
                     as_of=plan.as_of,
                     file_flags=_optional_view(con, "file_flags", prior.file_flags),
                 )
@@ -139,7 +141,7 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
                 )
             with clock.step("match"):
                 tell("match")
-                services = match_services(con, children=children, profile=plan.profile)
+                services = match_services(con, children=children, profile=profile)
             with clock.step("write"):
                 tell("write")
                 _write(
@@ -151,7 +153,9 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
                     changes=changes,
                 )
                 (folder / MODEL_FILE).write_text(linked.model_json, encoding="utf-8")
-            output.summary = _summary(con, plan, output, intake, clock, pairs=linked.pairs_scored)
+            output.summary = _summary(
+                con, plan, output, intake, clock, pairs=linked.pairs_scored, profile=profile
+            )
         finally:
             con.close()
     (folder / SUMMARY_FILE).write_text(
@@ -196,13 +200,15 @@ def _optional_view(con: Connection, name: str, path: Path | None) -> str | None:
     return name
 
 
-def _link(con: Connection, plan: RoundInput, prior: Prior, *, work_dir: Path) -> Any:
+def _link(
+    con: Connection, plan: RoundInput, prior: Prior, profile: Profile, *, work_dir: Path
+) -> Any:
     decisions = _optional_view(con, "staff_decisions", prior.decisions)
     return link(
         con,
         records="records",
-        match_threshold=plan.profile.linkage.match_threshold,
-        review_threshold=plan.profile.linkage.review_threshold,
+        match_threshold=profile.linkage.match_threshold,
+        review_threshold=profile.linkage.review_threshold,
         engine=plan.engine,
         work_dir=work_dir,
         decisions=decisions,
@@ -304,6 +310,7 @@ def _summary(
     clock: StepClock,
     *,
     pairs: int,
+    profile: Profile,
 ) -> dict[str, Any]:
     sources: dict[str, dict[str, int]] = {
         source.name: {"read": 0, "accepted": 0, "rejected": 0} for source in SOURCES
@@ -326,7 +333,7 @@ def _summary(
     return {
         "as_of": plan.as_of.isoformat(),
         "county": output.county,
-        "profile": plan.profile.key,
+        "profile": profile.key,
         "engine": plan.engine,
         "sources": sources,
         "files": [

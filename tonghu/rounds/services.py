@@ -37,6 +37,7 @@ from tonghu.pipeline.round import (
 from tonghu.policy import Profile, ProfileError, load_profile
 from tonghu.rounds.loading import LoadCounts, load_results
 from tonghu.rounds.models import Round, RoundStatus
+from tonghu.services.lists import county_has_list, lists_fingerprint, profile_in_force
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
@@ -156,6 +157,7 @@ def _fingerprint(files: list[FeedFile], *, as_of: dt.date, policy: Profile, engi
     digest.update(f"{as_of.isoformat()}|{engine}|".encode())
     digest.update(policy.model_dump_json().encode())
     digest.update(decisions_fingerprint().encode())  # a new 人工核实 decision reruns the round
+    digest.update(lists_fingerprint().encode())  # so does a new district service list
     for feed in sorted(files, key=lambda f: f.path.name):
         digest.update(feed.path.name.encode())
         with feed.path.open("rb") as stream:
@@ -195,7 +197,13 @@ def _prior(county: str, as_of: dt.date, work: Path) -> Prior:
     ).aggregate(latest=Max("child_id"))["latest"]
     first_serial = int(latest[len(county) :]) + 1 if latest else 1
     decisions = decisions_file(county_code=county, folder=work)
-    return Prior(folder=folder, first_serial=first_serial, decisions=decisions)
+    profile = _in_force(county, as_of)
+    return Prior(folder=folder, first_serial=first_serial, decisions=decisions, profile=profile)
+
+
+def _in_force(county: str, as_of: dt.date) -> Profile | None:
+    """The county's own service list in force at the round's date, if it has loaded any."""
+    return profile_in_force(county_code=county, day=as_of) if county_has_list(county) else None
 
 
 def _keep(
@@ -217,11 +225,12 @@ def _keep(
                 county=county, as_of=as_of, defaults={"created_by": acting_user}
             )
             target = _store(round_)
+            in_force = _in_force(output.county, as_of) or policy
             counts = load_results(
-                round_=round_, folder=output.folder, profile=policy, today=timezone.localdate()
+                round_=round_, folder=output.folder, profile=in_force, today=timezone.localdate()
             )
             round_.status = RoundStatus.DONE
-            round_.profile = policy.key
+            round_.profile = in_force.key
             round_.engine = engine
             round_.input_hash = fingerprint
             round_.summary = output.summary

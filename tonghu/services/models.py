@@ -54,3 +54,31 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+
+class ServiceList(models.Model):
+    """A county's own service list (区县清单), a policy profile file kept with the date it
+    takes effect; a round uses the list in force at its reference date."""
+
+    county = models.ForeignKey("divisions.Division", on_delete=models.PROTECT, related_name="+")
+    effective_from = models.DateField("生效日期")
+    file_name = models.CharField("文件名", max_length=200)
+    content = models.TextField("清单内容（YAML）")
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    loaded_at = models.DateTimeField("载入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "区县服务清单"
+        verbose_name_plural = "区县服务清单"
+        ordering = ["county_id", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "effective_from"], name="one_service_list_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} {self.effective_from:%Y-%m-%d}"

@@ -19,6 +19,7 @@ from tonghu.policy.rules import describe
 from tonghu.services.coverage import HEADER as COVERAGE_HEADER
 from tonghu.services.coverage import coverage_table, service_coverage
 from tonghu.services.forms import DeclineForm, DeliverForm
+from tonghu.services.lists import only_county_with_lists, profile_in_force
 from tonghu.services.loading import overdue_q
 from tonghu.services.models import Referral
 from tonghu.services.selectors import access_referral, referrals_for
@@ -28,7 +29,14 @@ from tonghu.web.exports import xlsx_bytes, xlsx_response
 
 def public_list(request: HttpRequest) -> HttpResponse:
     """The service list in force, in plain Chinese, for families (宣传解读): no login."""
-    profile = load_profile(settings.TONGHU_PROFILE)
+    county = request.GET.get("county", "")
+    if not (county.isdigit() and len(county) == 6):
+        county = only_county_with_lists() or ""
+    profile = (
+        profile_in_force(county_code=county, day=timezone.localdate())
+        if county
+        else load_profile(settings.TONGHU_PROFILE)
+    )
     items = [
         {
             "code": item.code,
