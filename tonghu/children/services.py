@@ -23,6 +23,9 @@ from tonghu.children.selectors import (
     children_filtered,
     children_for,
 )
+from tonghu.policy.dates import age_at
+from tonghu.policy.rules import eligible_codes
+from tonghu.services.lists import profile_in_force
 from tonghu.web.exports import xlsx_bytes
 
 if TYPE_CHECKING:
@@ -88,6 +91,9 @@ def child_correct(*, user: User, child_id: str, field: str, value: str, reason: 
     if field == "hukou_code":
         child.hukou_province = value[:2]
         changed.append("hukou_province")
+    if field in {"birth_date", "stage"} and child.is_migrant:
+        child.services = _services_now(child)
+        changed.append("services")
     child.save(update_fields=changed)
     child.corrections.filter(field=field).exclude(status=Correction.Status.RETIRED).update(
         status=Correction.Status.RETIRED
@@ -146,3 +152,17 @@ def children_national_export(*, user: User) -> bytes:
         detail="导出全国儿童福利信息系统录入表",
     )
     return workbook
+
+
+def _services_now(child: Child) -> list[str]:
+    """A corrected age or stage changes the services at once (referrals follow next round)."""
+    today = timezone.localdate()
+    profile = profile_in_force(county_code=child.residence_division_id[:6], day=today)
+    facts = {
+        "age": age_at(child.birth_date, today) if child.birth_date else None,
+        "stage": child.stage or None,
+        "difficulty": child.difficulty,
+        "key_care": child.key_care,
+        "flags": child.flags,
+    }
+    return eligible_codes(profile.services.items, facts)

@@ -273,3 +273,9 @@ _DESCRIBE: dict[str, Callable[[Rule], str]] = {
     "key_care": _describe_codes("的重点关爱儿童"),
     "flag": lambda rule: FLAGS.get(str(rule.values[0]), str(rule.values[0])),
 }
+
+
+def eligible_codes(items: tuple[Any, ...], facts: Facts) -> list[str]:
+    """The codes of the services (profile items with ``code`` and ``who``) whose rule admits
+    one child's facts: the Python twin of the batch's SQL, for a single child after an edit."""
+    return [item.code for item in items if item.who.evaluate(facts)]

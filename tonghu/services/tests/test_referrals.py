@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from tonghu.accounts.roles import Department, Role
 from tonghu.children.models import Child
+from tonghu.children.services import child_correct
 from tonghu.conftest import make_user
 from tonghu.divisions.services import divisions_load
 from tonghu.policy import load_profile
@@ -141,3 +142,14 @@ def test_coverage_counts_eligible_referred_and_served_per_service_and_town(
     table = list(sheet.iter_rows(values_only=True))
     assert table[0] == HEADER
     assert ("S03", "义务教育服务", row.town) == table[1 + rows.index(row)][:3]
+
+
+def test_a_corrected_stage_changes_the_childs_services_at_once(round_done: Round) -> None:
+    child = Child.objects.filter(is_migrant=True, present=True, stage="初中").first()
+    assert child is not None
+    assert "S03" in child.services
+    clerk = make_user("county", Role.COUNTY_STAFF, "410402000000")
+    child_correct(user=clerk, child_id=child.child_id, field="stage", value="高中", reason="已升学")
+    child.refresh_from_db()
+    assert "S04" in child.services
+    assert "S03" not in child.services
