@@ -9,6 +9,7 @@ import pytest
 from tonghu.pipeline.duck import Connection, connect
 from tonghu.pipeline.normalise import install_macros
 from tonghu.pipeline.places import read_division_table
+from tonghu.pipeline.tests.classify_feeds import Feeds
 
 DATA = Path(__file__).resolve().parents[2] / "divisions" / "data"
 
@@ -28,3 +29,11 @@ def divisions() -> pa.Table:
     return pa.concat_tables(
         read_division_table(DATA / name) for name in ("gbt2260_counties.csv", "demo_county.csv")
     )
+
+
+@pytest.fixture
+def feeds(divisions: pa.Table) -> Iterator[Feeds]:
+    con = connect()
+    install_macros(con)
+    yield Feeds(con, divisions)
+    con.close()
