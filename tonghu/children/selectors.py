@@ -28,7 +28,7 @@ def children_for(*, user: User) -> QuerySet[Child]:
 
 
 def access_child(*, user: User, child_id: str) -> Child:
-    return access(children_for(user=user), child_id=child_id)
+    return access(children_for(user=user).select_related("last_round"), child_id=child_id)
 
 
 def count_by_subdivision(*, user: User, division: Division) -> dict[str, int]:

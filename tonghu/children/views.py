@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -12,7 +11,7 @@ from tonghu.accounts.roles import Capability
 from tonghu.accounts.utils import acting_user
 from tonghu.children.forms import AGE_BANDS, ChildFilterForm, CorrectionForm
 from tonghu.children.ledger import child_file
-from tonghu.children.models import VerificationTask
+from tonghu.children.models import Child, VerificationTask
 from tonghu.children.selectors import ChildFilter, access_child
 from tonghu.children.services import (
     child_correct,
@@ -21,7 +20,7 @@ from tonghu.children.services import (
     children_page,
 )
 from tonghu.children.tasks import access_task, task_answer, tasks_for
-from tonghu.policy import load_profile
+from tonghu.services.lists import profile_for
 from tonghu.web.exports import xlsx_response
 
 
@@ -60,7 +59,7 @@ def _filter(form: ChildFilterForm) -> ChildFilter:
 @login_required
 def child_detail(request: HttpRequest, child_id: str) -> HttpResponse:
     child = child_open(user=acting_user(request), child_id=child_id)
-    return _file_page(request, child_id=child.child_id, form=CorrectionForm())
+    return _file_page(request, child=child, form=CorrectionForm())
 
 
 @login_required
@@ -70,30 +69,25 @@ def child_correction(request: HttpRequest, child_id: str) -> HttpResponse:
     if not user.can(Capability.EDIT_CHILDREN):
         raise Http404  # as for a child outside the user's scope: nothing to reveal
     form = CorrectionForm(request.POST)
-    saved = False
     if form.is_valid():
         try:
-            child_correct(user=user, child_id=child_id, **form.cleaned_data)
-            saved = True
-            form = CorrectionForm()
+            correction = child_correct(user=user, child_id=child_id, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
-    else:
-        child_open(user=user, child_id=child_id)  # the same 404 as the page for others
-    return _file_page(request, child_id=child_id, form=form, saved=saved)
+        else:
+            return _file_page(request, child=correction.child, form=CorrectionForm(), saved=True)
+    return _file_page(request, child=access_child(user=user, child_id=child_id), form=form)
 
 
 def _file_page(
-    request: HttpRequest, *, child_id: str, form: CorrectionForm, saved: bool = False
+    request: HttpRequest, *, child: Child, form: CorrectionForm, saved: bool = False
 ) -> HttpResponse:
     user = acting_user(request)
-    child = access_child(user=user, child_id=child_id)
-    profile = load_profile(settings.TONGHU_PROFILE)
     return render(
         request,
         "children/detail.html",
         {
-            "file": child_file(child=child, profile=profile),
+            "file": child_file(child=child, profile=profile_for(user)),
             "child": child,
             "form": form,
             "saved": saved,

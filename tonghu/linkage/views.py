@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +13,7 @@ from tonghu.children.ledger import field_labels
 from tonghu.linkage.selectors import access_pair, decision_for, pair_records, review_pairs_for
 from tonghu.linkage.services import pair_decide
 from tonghu.pipeline.classify import RECORD_LABELS
-from tonghu.policy import load_profile
+from tonghu.services.lists import profile_for
 
 # The fields shown side by side, in this order (those either record states).
 COMPARED = (
@@ -70,7 +69,7 @@ def _pair_page(request: HttpRequest, pair_id: int, *, invalid: bool = False) -> 
         "rows": rows,
         "decision": decision_for(pair=pair),
         "invalid": invalid,
-        "threshold": load_profile(settings.TONGHU_PROFILE).linkage.match_threshold,
+        "threshold": profile_for(acting_user(request)).linkage.match_threshold,
     }
     return render(request, "linkage/pair.html", context)
 

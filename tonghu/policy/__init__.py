@@ -9,7 +9,15 @@ from tonghu.policy.profile import (
     Profile,
     ProfileError,
     load_profile,
+    profile_from_text,
     shipped_profiles,
 )
 
-__all__ = ["PROFILE_DIR", "Profile", "ProfileError", "load_profile", "shipped_profiles"]
+__all__ = [
+    "PROFILE_DIR",
+    "Profile",
+    "ProfileError",
+    "load_profile",
+    "profile_from_text",
+    "shipped_profiles",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -192,19 +192,30 @@ def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
     return _load(path.resolve())
 
 
+@lru_cache(maxsize=64)
+def profile_from_text(text: str, name: str) -> Profile:
+    """A profile kept as text (a county's own list, stored in the database); ``extends``
+    names a shipped profile. Cached by content, so reading it again costs nothing."""
+    data = _parsed(text, name=name, folder=PROFILE_DIR, seen=())
+    return _validated(data, name=name, is_base=False)
+
+
 @cache
 def _load(path: Path) -> Profile:
-    data = _merged(path, seen=())
+    base_file = (PROFILE_DIR / f"{DEFAULT_PROFILE}.yaml").resolve()
+    return _validated(_merged(path, seen=()), name=path.name, is_base=path == base_file)
+
+
+def _validated(data: dict[str, Any], *, name: str, is_base: bool) -> Profile:
     try:
         # JSON mode: strict types, YAML lists accepted for tuples.
         profile = Profile.model_validate_json(json.dumps(data, ensure_ascii=False, default=str))
     except ValidationError as error:
-        raise ProfileError(path.name, list(_problems(error))) from None
-    base_file = (PROFILE_DIR / f"{DEFAULT_PROFILE}.yaml").resolve()
-    if path != base_file:  # every other list is a district list over the national base
-        problems = narrowing_problems(_load(base_file).services.items, profile.services.items)
+        raise ProfileError(name, list(_problems(error))) from None
+    if not is_base:  # every other list is a district list over the national base
+        problems = narrowing_problems(load_profile().services.items, profile.services.items)
         if problems:
-            raise ProfileError(path.name, problems)
+            raise ProfileError(name, problems)
     return profile
 
 
@@ -227,20 +238,27 @@ def _merged(path: Path, *, seen: tuple[Path, ...]) -> dict[str, Any]:
     if path in seen:
         raise ProfileError(path.name, ["extends 循环引用"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
         raise ProfileError(
-            path.name, [f"无法读取为 UTF-8 YAML（{type(error).__name__}）"]
+            path.name, [f"无法读取为 UTF-8 文本（{type(error).__name__}）"]
         ) from None
+    return _parsed(text, name=path.name, folder=path.parent, seen=(*seen, path))
+
+
+def _parsed(text: str, *, name: str, folder: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ProfileError(name, [f"无法读取为 YAML（{type(error).__name__}）"]) from None
     if not isinstance(data, dict):
-        raise ProfileError(path.name, ["顶层应为映射（键: 值）"])
+        raise ProfileError(name, ["顶层应为映射（键: 值）"])
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    beside = path.parent / str(parent)  # a relative path is read from the profile's folder
+    beside = folder / str(parent)  # a relative path is read from the profile's folder
     base_path = beside if beside.is_file() else _resolve(str(parent))
-    base = _merged(base_path.resolve(), seen=(*seen, path))
-    return _deep_merge(base, data)
+    return _deep_merge(_merged(base_path.resolve(), seen=seen), data)
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

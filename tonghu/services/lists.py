@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from tonghu.divisions.models import Division
-from tonghu.policy import Profile, ProfileError, load_profile
+from tonghu.policy import Profile, ProfileError, load_profile, profile_from_text
 from tonghu.services.models import ServiceList
 
 if TYPE_CHECKING:
@@ -42,13 +42,10 @@ def service_list_load(
 
 
 def _validated(text: str, name: str) -> Profile:
-    with tempfile.TemporaryDirectory() as folder:
-        copy = Path(folder) / name
-        copy.write_text(text, encoding="utf-8")
-        try:
-            return load_profile(copy)
-        except ProfileError as error:
-            raise ValidationError("；".join(error.problems)) from None
+    try:
+        return profile_from_text(text, name)
+    except ProfileError as error:
+        raise ValidationError("；".join(error.problems)) from None
 
 
 def profile_in_force(*, county_code: str, day: dt.date) -> Profile:
@@ -80,3 +77,8 @@ def only_county_with_lists() -> str | None:
     """The county code, when exactly one county of this deployment has its own list."""
     counties = list(ServiceList.objects.values_list("county_id", flat=True).distinct()[:2])
     return counties[0][:6] if len(counties) == 1 else None
+
+
+def profile_for(user: User) -> Profile:
+    """The list in force today for the user's county (the deployment's profile above it)."""
+    return profile_in_force(county_code=user.division_id[:6], day=timezone.localdate())

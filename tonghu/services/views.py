@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.conf import settings
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,17 +15,19 @@ from tonghu.accounts.scope import require
 from tonghu.accounts.utils import acting_user
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
-from tonghu.policy import load_profile
 from tonghu.policy.rules import describe
 from tonghu.services.coverage import HEADER as COVERAGE_HEADER
 from tonghu.services.coverage import coverage_table, service_coverage
 from tonghu.services.forms import DeclineForm, DeliverForm
-from tonghu.services.lists import only_county_with_lists, profile_in_force
+from tonghu.services.lists import only_county_with_lists, profile_for, profile_in_force
 from tonghu.services.loading import overdue_q
 from tonghu.services.models import Referral
 from tonghu.services.selectors import access_referral, referrals_for
 from tonghu.services.services import referral_accept, referral_decline, referral_deliver
 from tonghu.web.exports import xlsx_bytes, xlsx_response
+
+if TYPE_CHECKING:
+    from tonghu.accounts.models import User
 
 
 def public_list(request: HttpRequest) -> HttpResponse:
@@ -32,11 +35,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
     county = request.GET.get("county", "")
     if not (county.isdigit() and len(county) == 6):
         county = only_county_with_lists() or ""
-    profile = (
-        profile_in_force(county_code=county, day=timezone.localdate())
-        if county
-        else load_profile(settings.TONGHU_PROFILE)
-    )
+    profile = profile_in_force(county_code=county, day=timezone.localdate())
     items = [
         {
             "code": item.code,
@@ -69,7 +68,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(referrals.order_by("due_on", "id"), 50).get_page(
         int(raw) if raw.isdigit() else 1
     )
-    return render(request, "services/inbox.html", {"page": page, "shown": shown, **_context()})
+    _named(list(page.object_list), user)
+    context = {"page": page, "shown": shown, "today": timezone.localdate()}
+    return render(request, "services/inbox.html", context)
 
 
 @login_required
@@ -95,25 +96,24 @@ def act(request: HttpRequest, referral_id: int) -> HttpResponse:
             error = "未知的操作。"
     except ValidationError as exc:
         error = "；".join(exc.messages)
-    referral = access_referral(user=user, referral_id=referral_id)
-    return render(
-        request, "services/_referral.html", {"referral": referral, "error": error, **_context()}
-    )
+    (referral,) = _named([access_referral(user=user, referral_id=referral_id)], user)
+    context = {"referral": referral, "error": error, "today": timezone.localdate()}
+    return render(request, "services/_referral.html", context)
 
 
-def _context() -> dict[str, object]:
-    profile = load_profile(settings.TONGHU_PROFILE)
-    return {
-        "service_names": {item.code: item.name for item in profile.services.items},
-        "today": timezone.localdate(),
-    }
+def _named(referrals: list[Referral], user: User) -> list[Referral]:
+    """Each referral with the name its service has in the list in force for the user."""
+    names = {item.code: item.name for item in profile_for(user).services.items}
+    for referral in referrals:
+        referral.service_name = names.get(referral.service_code, "")  # type: ignore[attr-defined]
+    return referrals
 
 
 @login_required
 def coverage(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    names = _context()["service_names"]
-    rows = service_coverage(user=user, names=names)  # type: ignore[arg-type]
+    names = {item.code: item.name for item in profile_for(user).services.items}
+    rows = service_coverage(user=user, names=names)
     if request.GET.get("format") == "xlsx":
         content = xlsx_bytes([("服务实现程度", COVERAGE_HEADER, coverage_table(rows))])
         audit_record(
