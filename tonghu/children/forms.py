@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from tonghu.children.models import CORRECTABLE
-from tonghu.pipeline.classify import KEY_CARE_LABELS
+from tonghu.policy.rules import KEY_CARE_LABELS
 
 AGE_BANDS = {
     "0-2": (0, 2),

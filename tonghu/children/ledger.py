@@ -9,9 +9,10 @@ from functools import cache
 
 from tonghu.accounts.roles import Department
 from tonghu.children.models import Child, ChildChange, ChildRecord, Correction, VerificationTask
-from tonghu.pipeline.classify import DIFFICULTY_LABELS, KEY_CARE_LABELS, RECORD_LABELS
+from tonghu.pipeline.classify import RECORD_LABELS
 from tonghu.pipeline.sources import SOURCES
 from tonghu.policy import Profile
+from tonghu.policy.rules import DIFFICULTY_LABELS, KEY_CARE_LABELS
 from tonghu.services.models import Referral
 
 # Values the round computes for the child rather than reads from one record.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 
 from tonghu.children.models import Child, ChildRecord
-from tonghu.pipeline.classify import DIFFICULTY_LABELS, KEY_CARE_LABELS
+from tonghu.policy.rules import DIFFICULTY_LABELS, KEY_CARE_LABELS
 
 BATCH = 2_000
 

@@ -19,6 +19,7 @@ from tonghu.pipeline.duck import Connection, ident, quote, run
 from tonghu.pipeline.sources import SOURCES
 from tonghu.policy.dates import age_sql, months_before
 from tonghu.policy.profile import Profile
+from tonghu.policy.rules import DIFFICULTY_LABELS
 
 # How a reason names a record's source (the short name a clerk uses).
 RECORD_LABELS = {
@@ -35,14 +36,6 @@ RECORD_LABELS = {
 DIFFICULTY_CATEGORIES = {
     "低保": "dibao", "低保边缘": "dibao_edge", "特困": "tekun", "孤儿": "orphan",
     "事实无人抚养": "fuc", "艾滋病病毒感染": "hiv",
-}  # fmt: skip
-DIFFICULTY_LABELS = {
-    "dibao": "低保", "dibao_edge": "低保边缘", "tekun": "特困", "orphan": "孤儿",
-    "fuc": "事实无人抚养", "hiv": "艾滋病病毒感染", "disabled": "残疾",
-}  # fmt: skip
-KEY_CARE_LABELS = {
-    "hardship": "家庭生活困难", "disability": "自身残疾", "no_guardian": "监护缺失",
-    "vagrant": "流浪", "psych": "心理和行为异常", "asks_help": "主动提出救助帮扶需求",
 }  # fmt: skip
 TEMPORARY_RELIEF = "临时救助"
 WORKING_AWAY = "外出务工"

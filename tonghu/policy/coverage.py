@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from tonghu.policy.rules import STAGES, Rule
+from tonghu.policy.rules import CODE_WORDS, STAGES, Rule
 
 AGES = range(19)
 
@@ -86,11 +86,7 @@ def _grid(*rules: Rule) -> Iterator[dict[str, Any]]:
 
 def _describe(facts: dict[str, Any]) -> str:
     parts = [f"{facts['age']}周岁", f"学段{facts['stage'] or '无'}"]
-    for column, label in (
-        ("difficulty", "困境情形"),
-        ("key_care", "重点关爱情形"),
-        ("flags", "其他"),
-    ):
+    for column, label in (("difficulty", "困境情形"), ("key_care", "重点关爱情形"), ("flags", "")):
         if facts[column]:
-            parts.append(f"{label}{'、'.join(facts[column])}")
+            parts.append(label + "、".join(CODE_WORDS[code] for code in facts[column]))
     return "、".join(parts)

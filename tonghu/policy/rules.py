@@ -22,9 +22,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tonghu.pipeline.duck import quote
+
 STAGES = ("学前", "小学", "初中", "高中", "中职")
-DIFFICULTY_CODES = ("dibao", "dibao_edge", "tekun", "orphan", "fuc", "hiv", "disabled")
-KEY_CARE_CODES = ("hardship", "disability", "no_guardian", "vagrant", "psych", "asks_help")
+# The codes of feeds.md §6 with their Chinese names, in the order children.csv lists them.
+DIFFICULTY_LABELS = {
+    "dibao": "低保", "dibao_edge": "低保边缘", "tekun": "特困", "orphan": "孤儿",
+    "fuc": "事实无人抚养", "hiv": "艾滋病病毒感染", "disabled": "残疾",
+}  # fmt: skip
+KEY_CARE_LABELS = {
+    "hardship": "家庭生活困难", "disability": "自身残疾", "no_guardian": "监护缺失",
+    "vagrant": "流浪", "psych": "心理和行为异常", "asks_help": "主动提出救助帮扶需求",
+}  # fmt: skip
+DIFFICULTY_CODES = tuple(DIFFICULTY_LABELS)
+KEY_CARE_CODES = tuple(KEY_CARE_LABELS)
 FLAGS = {
     "housing_hardship": "自主申报住房困难",
     "temporary_relief": "当前有临时救助记录",
@@ -162,14 +173,10 @@ _PARSERS: dict[str, _Parser] = {
 }
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _any_in_list(column: str, values: tuple[str | None, ...]) -> str:
     # `= ANY(list)` reads the same on DuckDB lists and PostgreSQL arrays; coalesce keeps a
     # missing list false rather than unknown.
-    tests = " OR ".join(f"coalesce({_literal(str(v))} = ANY({column}), false)" for v in values)
+    tests = " OR ".join(f"coalesce({quote(str(v))} = ANY({column}), false)" for v in values)
     return f"({tests})"
 
 
@@ -177,7 +184,7 @@ def _stage_sql(rule: Rule) -> str:
     named = [str(value) for value in rule.values if value is not None]
     tests = []
     if named:
-        tests.append(f"coalesce(stage IN ({', '.join(_literal(v) for v in named)}), false)")
+        tests.append(f"coalesce(stage IN ({', '.join(quote(v) for v in named)}), false)")
     if None in rule.values:
         tests.append("stage IS NULL")
     return "(" + " OR ".join(tests) + ")"
@@ -229,12 +236,7 @@ _EVALUATE: dict[str, Callable[[Rule, Facts], bool]] = {
 }
 
 
-_CODE_WORDS = {
-    "dibao": "低保", "dibao_edge": "低保边缘", "tekun": "特困", "orphan": "孤儿",
-    "fuc": "事实无人抚养", "hiv": "感染艾滋病病毒", "disabled": "残疾",
-    "hardship": "家庭生活困难", "disability": "自身残疾", "no_guardian": "监护缺失",
-    "vagrant": "流浪", "psych": "心理和行为异常", "asks_help": "主动提出救助帮扶需求",
-}  # fmt: skip
+CODE_WORDS = {**DIFFICULTY_LABELS, **KEY_CARE_LABELS, **FLAGS}
 
 
 def describe(rule: Rule) -> str:
@@ -259,7 +261,7 @@ def _describe_stage(rule: Rule) -> str:
 
 
 def _describe_codes(suffix: str) -> Callable[[Rule], str]:
-    return lambda rule: "、".join(_CODE_WORDS.get(str(v), str(v)) for v in rule.values) + suffix
+    return lambda rule: "、".join(CODE_WORDS.get(str(v), str(v)) for v in rule.values) + suffix
 
 
 _DESCRIBE: dict[str, Callable[[Rule], str]] = {

@@ -17,7 +17,7 @@ def test_anyone_reads_the_service_list_without_logging_in(db: None) -> None:
         assert item.content in page
     assert "6周岁及以下" in page  # S01's 服务对象 from its rule
     assert "在读小学、初中；或7至15周岁，且未在读" in page  # S03
-    assert "孤儿、感染艾滋病病毒、事实无人抚养儿童" in page  # S10
+    assert "孤儿、艾滋病病毒感染、事实无人抚养儿童" in page  # S10
     assert "卫生健康委" in page
 
 
