@@ -53,19 +53,31 @@ class Capability(StrEnum):
     UPLOAD_FEEDS = "upload_feeds"
     MANAGE_ROUNDS = "manage_rounds"
     EDIT_CHILDREN = "edit_children"  # correct a value on a child's file
+    ANSWER_TASKS = "answer_tasks"  # 核实 tasks of one's department (civil affairs for staff)
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHILD_DIRECTOR: frozenset(
-        {Capability.VIEW_CHILDREN, Capability.FILE_REPORTS, Capability.EDIT_CHILDREN}
+        {
+            Capability.VIEW_CHILDREN,
+            Capability.FILE_REPORTS,
+            Capability.EDIT_CHILDREN,
+            Capability.ANSWER_TASKS,
+        }
     ),
     Role.SUPERVISOR: frozenset(
-        {Capability.VIEW_CHILDREN, Capability.FILE_REPORTS, Capability.EDIT_CHILDREN}
+        {
+            Capability.VIEW_CHILDREN,
+            Capability.FILE_REPORTS,
+            Capability.EDIT_CHILDREN,
+            Capability.ANSWER_TASKS,
+        }
     ),
     Role.COUNTY_STAFF: frozenset(
         {
             Capability.VIEW_CHILDREN,
             Capability.EDIT_CHILDREN,
+            Capability.ANSWER_TASKS,
             Capability.FILE_REPORTS,
             Capability.UPLOAD_FEEDS,
             Capability.MANAGE_ROUNDS,
@@ -73,7 +85,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     ),
     Role.CITY_STAFF: frozenset({Capability.VIEW_CHILDREN}),
     Role.DEPARTMENT_OFFICER: frozenset(
-        {Capability.VIEW_REFERRALS, Capability.FILE_REPORTS, Capability.UPLOAD_FEEDS}
+        {
+            Capability.VIEW_REFERRALS,
+            Capability.ANSWER_TASKS,
+            Capability.FILE_REPORTS,
+            Capability.UPLOAD_FEEDS,
+        }
     ),
     Role.REPORTER: frozenset({Capability.FILE_REPORTS}),
     Role.SYSADMIN: frozenset({Capability.MANAGE_SYSTEM}),

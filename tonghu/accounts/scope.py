@@ -25,10 +25,16 @@ def scope_prefix(user: User) -> str:
     return prefix(user.division_id, Level(user.division.level))
 
 
+def within(field: str, code_prefix: str) -> Q:
+    """Rows whose 12-digit division code ``field`` starts with ``code_prefix``, as a code
+    range (a plain btree index serves it for filtering and ordering under any collation)."""
+    first, last = code_range(code_prefix)
+    return Q(**{f"{field}__gte": first, f"{field}__lte": last})
+
+
 def scope_q(user: User, field: str) -> Q:
     """A filter keeping rows whose division code ``field`` lies in the user's jurisdiction."""
-    first, last = code_range(scope_prefix(user))
-    return Q(**{f"{field}__gte": first, f"{field}__lte": last})
+    return within(field, scope_prefix(user))
 
 
 def require(user: User, capability: Capability) -> None:

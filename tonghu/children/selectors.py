@@ -8,9 +8,9 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
 from tonghu.accounts.roles import Capability
-from tonghu.accounts.scope import access, scoped
+from tonghu.accounts.scope import access, scoped, within
 from tonghu.children.models import Child
-from tonghu.divisions.codes import code_range, level_of, pad, prefix
+from tonghu.divisions.codes import level_of, pad, prefix
 from tonghu.divisions.models import Division
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def count_by_subdivision(*, user: User, division: Division) -> dict[str, int]:
         return {}
     rows = (
         children_for(user=user)
-        .filter(residence_division__code__startswith=division.prefix)
+        .filter(within("residence_division_id", division.prefix))
         .annotate(sub=Substr("residence_division_id", 1, sub_level.prefix_length))
         .values("sub")
         .annotate(n=Count("pk"))
@@ -92,10 +92,7 @@ def children_filtered(*, user: User, where: ChildFilter, as_of: dt.date) -> Quer
         # is_key_care narrows to the few key-care children before the JSON test.
         children = children.filter(is_key_care=True, key_care__icontains=f'"{where.key_care}"')
     if where.division:
-        first, last = code_range(_prefix(where.division))
-        children = children.filter(
-            residence_division_id__gte=first, residence_division_id__lte=last
-        )
+        children = children.filter(within("residence_division_id", _prefix(where.division)))
     if where.age_band is not None:
         youngest, oldest = where.age_band
         children = children.filter(

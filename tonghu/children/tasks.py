@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tonghu.accounts.roles import Capability, Department
-from tonghu.accounts.scope import access, scope_q
+from tonghu.accounts.scope import access, scoped
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
 from tonghu.children.models import VerificationTask
@@ -22,17 +22,14 @@ if TYPE_CHECKING:
 
 
 def tasks_for(*, user: User) -> QuerySet[VerificationTask]:
-    """The tasks of the user's department in the user's jurisdiction; none for other roles."""
-    if user.can(Capability.VIEW_REFERRALS):
-        department = user.department
-    elif user.can(Capability.EDIT_CHILDREN):
-        department = Department.CIVIL_AFFAIRS.value
-    else:
-        return VerificationTask.objects.none()
-    return (
-        VerificationTask.objects.filter(department=department)
-        .filter(scope_q(user, "child__residence_division__code"))
-        .select_related("child", "round")
+    """The tasks of the user's department (civil affairs for staff without one) in the
+    user's jurisdiction."""
+    department = user.department or Department.CIVIL_AFFAIRS.value
+    return scoped(
+        VerificationTask.objects.filter(department=department).select_related("child", "round"),
+        user=user,
+        capability=Capability.ANSWER_TASKS,
+        field="child__residence_division_id",
     )
 
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from tonghu.accounts.roles import Capability
+from tonghu.accounts.scope import require
 from tonghu.accounts.utils import acting_user
 from tonghu.children.forms import AGE_BANDS, ChildFilterForm, CorrectionForm
 from tonghu.children.ledger import child_file
@@ -111,8 +112,7 @@ def national_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    if not (user.can(Capability.VIEW_REFERRALS) or user.can(Capability.EDIT_CHILDREN)):
-        raise PermissionDenied
+    require(user, Capability.ANSWER_TASKS)
     open_tasks = tasks_for(user=user).filter(status=VerificationTask.Status.OPEN)
     page = Paginator(open_tasks.order_by("-created_at", "-id"), 50).get_page(_page(request))
     return render(request, "children/tasks.html", {"page": page})

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from django.db.models import Q
 
+from tonghu.accounts.scope import within
 from tonghu.children.models import (
     CORRECTABLE,
     Child,
@@ -116,7 +117,7 @@ class _DivisionLocator:
     def __init__(self, county: str) -> None:
         self.county = f"{county}000000"
         self.known = set(
-            Division.objects.filter(code__startswith=county).values_list("code", flat=True)
+            Division.objects.filter(within("code", county)).values_list("code", flat=True)
         )
 
     def __call__(self, code: str | None) -> str:

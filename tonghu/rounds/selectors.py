@@ -7,7 +7,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
 
 from tonghu.accounts.roles import Capability
-from tonghu.accounts.scope import access, scoped
+from tonghu.accounts.scope import access, scoped, within
 from tonghu.children.models import ChildChange
 from tonghu.divisions.codes import Level, pad
 from tonghu.divisions.models import Division
@@ -51,9 +51,9 @@ def round_comparison(*, round_: Round) -> list[TownComparison]:
     )
     towns: dict[str, TownComparison] = {}
     names = dict(
-        Division.objects.filter(
-            code__startswith=round_.county_id[:6], level=Level.TOWN
-        ).values_list("code", "name")
+        Division.objects.filter(within("code", round_.county_id[:6]), level=Level.TOWN).values_list(
+            "code", "name"
+        )
     )
     for row in rows:
         code = pad(row["town"])

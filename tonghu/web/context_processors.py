@@ -11,8 +11,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
-    items: dict[str, NavItem] = {}  # an item reachable through two capabilities shows once
-    for item in NAVIGATION:
-        if item.capability is None or user.can(item.capability):
-            items.setdefault(item.label, item)
-    return {"navigation": list(items.values())}
+    items: list[NavItem] = [
+        item for item in NAVIGATION if item.capability is None or user.can(item.capability)
+    ]
+    return {"navigation": items}
