@@ -27,6 +27,15 @@ TRACKED = {
     "stage": "学段",
 }
 
+CATEGORIES = (
+    "is_resident",
+    "is_migrant",
+    "is_left_behind",
+    "key_care",
+    "difficulty",
+    "dropout_risk",
+)
+
 _AS_TEXT = {
     "key_care": "array_to_string(key_care, ';')",
     "difficulty": "array_to_string(difficulty, ';')",
@@ -45,14 +54,16 @@ WITH old AS (SELECT * FROM {old}), new AS (SELECT * FROM classified),
     new_values AS (SELECT child_id, field, value FROM (SELECT child_id, {columns} FROM new)
                    UNPIVOT INCLUDE NULLS (value FOR field IN ({fields})))
 SELECT child_id, 'found' AS kind, NULL::VARCHAR AS field, NULL::VARCHAR AS old_value,
-    NULL::VARCHAR AS new_value
+    NULL::VARCHAR AS new_value, NULL::VARCHAR AS reasons
 FROM new WHERE child_id NOT IN (SELECT child_id FROM old)
 UNION ALL
-SELECT child_id, 'departed', NULL, NULL, NULL
+SELECT child_id, 'departed', NULL, NULL, NULL, NULL
 FROM old WHERE child_id NOT IN (SELECT child_id FROM new)
 UNION ALL
-SELECT child_id, 'changed', field, o.value, n.value
-FROM old_values AS o JOIN new_values AS n USING (child_id, field)
+-- A changed category keeps the round's reasons (the child's file shows only the latest).
+SELECT child_id, 'changed', field, o.value, n.value,
+    CASE WHEN field IN ({categories}) THEN new.reasons END
+FROM old_values AS o JOIN new_values AS n USING (child_id, field) JOIN new USING (child_id)
 WHERE o.value IS DISTINCT FROM n.value
 ORDER BY child_id, kind, field
 """
@@ -61,8 +72,13 @@ _EMPTY_OLD = "(SELECT * FROM classified WHERE false)"
 
 
 def compare_rounds(con: Connection, *, previous_children: Path | None) -> str:
-    """Write ``round_changes`` (child_id, kind found|departed|changed, field, old, new)."""
+    """Write ``round_changes`` (child_id, kind found|departed|changed, field, old, new,
+    reasons of a changed category)."""
     old = f"read_parquet({quote(str(previous_children))})" if previous_children else _EMPTY_OLD
     columns = ", ".join(f"({_AS_TEXT.get(field, field)})::VARCHAR AS {field}" for field in TRACKED)
-    run(con, _CHANGES.format(old=old, columns=columns, fields=", ".join(TRACKED)))
+    categories = ", ".join(quote(field) for field in CATEGORIES)
+    run(
+        con,
+        _CHANGES.format(old=old, columns=columns, fields=", ".join(TRACKED), categories=categories),
+    )
     return "round_changes"

@@ -201,9 +201,18 @@ def _load_records(path: Path, round_: Round, pks: dict[str, int]) -> int:
 
 
 def _mark_departed(round_: Round, county: str) -> int:
-    """Children of the county's file not found by this round: kept, marked as gone."""
+    """Children of the county's file not found by this round: kept, marked as gone, and the
+    departure written in their history."""
     gone = Child.objects.filter(child_id__startswith=county, present=True).exclude(
         last_round=round_
+    )
+    pks = list(gone.values_list("pk", flat=True))
+    ChildChange.objects.bulk_create(
+        [
+            ChildChange(child_id=pk, round=round_, kind="departed", why=_WHY["departed"])
+            for pk in pks
+        ],
+        batch_size=BATCH_ROWS,
     )
     return gone.update(present=False)
 
@@ -218,14 +227,11 @@ _WHY = {
 
 
 def _load_changes(folder: Path, round_: Round, pks: dict[str, int], returning: set[str]) -> None:
-    departed_ids = []
     changes: list[ChildChange] = []
-    reasons = dict(Child.objects.filter(last_round=round_).values_list("child_id", "reasons"))
     for batch in _batches(folder / RESULT_FILES["changes"]):
         for row in batch:
             kind = row["kind"]
-            if kind == "departed":
-                departed_ids.append(row["child_id"])
+            if kind == "departed":  # recorded by _mark_departed, with the children it marks
                 continue
             if kind == "found" and row["child_id"] in returning:
                 kind = "returned"
@@ -238,14 +244,9 @@ def _load_changes(folder: Path, round_: Round, pks: dict[str, int], returning: s
                     field=field,
                     old_value=row["old_value"] or "",
                     new_value=row["new_value"] or "",
-                    why=_why(kind, field, reasons.get(row["child_id"], "")),
+                    why=_why(kind, field, row["reasons"]),
                 )
             )
-    departed = dict(Child.objects.filter(child_id__in=departed_ids).values_list("child_id", "pk"))
-    changes += [
-        ChildChange(child_id=pk, round=round_, kind="departed", why=_WHY["departed"])
-        for pk in departed.values()
-    ]
     for batch in _batches(folder / RESULT_FILES["history"]):
         changes += [
             ChildChange(
@@ -261,11 +262,11 @@ def _load_changes(folder: Path, round_: Round, pks: dict[str, int], returning: s
     ChildChange.objects.bulk_create(changes, batch_size=BATCH_ROWS)
 
 
-def _why(kind: str, field: str, reasons: str) -> str:
+def _why(kind: str, field: str, reasons: str | None) -> str:
     if kind != "changed":
         return _WHY[kind]
-    label = TRACKED.get(field, field)
-    return f"本轮部门数据中{label}发生变化。本轮认定依据：{reasons}"
+    why = f"本轮部门数据中{TRACKED.get(field, field)}发生变化"
+    return f"{why}。本轮认定依据：{reasons}" if reasons else why
 
 
 def _apply_corrections(round_: Round, seen: set[str]) -> int:
