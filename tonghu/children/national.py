@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from tonghu.children.models import Child, ChildRecord
 from tonghu.policy.rules import DIFFICULTY_LABELS, KEY_CARE_LABELS
@@ -72,13 +72,14 @@ def national_rows(children: QuerySet[Child]) -> Iterator[Sequence[object]]:
     """One row per child (in batches: a county's million children never sit in memory)."""
     latest = Prefetch(
         "records",
-        queryset=ChildRecord.objects.order_by("-record_date", "-id"),
+        queryset=ChildRecord.objects.filter(round_id=F("child__last_round_id")).order_by(
+            "-record_date", "-id"
+        ),
         to_attr="national_records",
     )
     ordered = children.order_by("child_id")
     for child in ordered.prefetch_related(latest).iterator(chunk_size=BATCH):
-        records = [r for r in child.national_records if r.round_id == child.last_round_id]
-        yield [_value(column, child, records) for column in COLUMNS]
+        yield [_value(column, child, child.national_records) for column in COLUMNS]
 
 
 def _value(column: Column, child: Child, records: list[ChildRecord]) -> object:

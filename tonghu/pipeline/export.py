@@ -7,7 +7,6 @@ moved in file by file, so that a reader never sees a half-written file.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -69,8 +68,3 @@ def write_export(folder: Path, out_dir: Path) -> list[Path]:
 
 def _copy_csv(con: Connection, select: str, path: Path) -> None:
     run(con, f"COPY ({select}) TO {quote(str(path))} (FORMAT csv, HEADER true)")
-
-
-def copy_result(folder: Path, target: Path) -> None:
-    """Keep a round's result folder (Parquet and summary) under ``target``."""
-    shutil.copytree(folder, target, dirs_exist_ok=True)

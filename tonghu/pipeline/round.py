@@ -9,7 +9,6 @@ database, so a round that fails or is killed leaves no trace but its temporary f
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,7 +99,6 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
     folder.mkdir(parents=True, exist_ok=True)
     clock = StepClock()
     tell = progress or (lambda step: None)
-    logging.getLogger("splink").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="tonghu-round-") as work:
         with clock.step("ingest"):
             tell("ingest")

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from django.db.models import Q
 
+from tonghu.accounts.roles import Department
 from tonghu.accounts.scope import within
 from tonghu.children.models import (
     CORRECTABLE,
@@ -295,7 +296,7 @@ def _apply_corrections(round_: Round, seen: set[str]) -> int:
             child=child,
             round=round_,
             field=correction.field,
-            department="civil_affairs",
+            department=Department.CIVIL_AFFAIRS.value,
             detail=(
                 f"{label}：人工更正为“{correction.value}”（理由：{correction.reason}），"
                 f"本轮（基准日{round_.as_of:%Y-%m-%d}）部门数据为“{data_value}”，请核实哪一个正确。"

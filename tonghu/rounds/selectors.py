@@ -45,7 +45,7 @@ def round_comparison(*, round_: Round) -> list[TownComparison]:
     round, per town (乡镇/街道) of where each child lives."""
     rows = (
         ChildChange.objects.filter(round=round_)
-        .annotate(town=Substr("child__residence_division_id", 1, 9))
+        .annotate(town=Substr("child__residence_division_id", 1, Level.TOWN.prefix_length))
         .values("town", "kind")
         .annotate(children=Count("child", distinct=True))
     )

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.db.models.functions import Substr
 
 from tonghu.accounts.roles import Capability
-from tonghu.accounts.scope import require
+from tonghu.accounts.scope import require, scope_q
 from tonghu.children.selectors import children_for
 from tonghu.divisions.codes import Level, pad
 from tonghu.divisions.models import Division
@@ -20,7 +20,7 @@ from tonghu.services.models import Referral
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
 
-TOWN_DIGITS = 9
+TOWN_DIGITS = Level.TOWN.prefix_length
 HEADER = (
     "服务编号",
     "服务项目",
@@ -47,12 +47,18 @@ class CoverageRow:
     def rate(self) -> float:
         return self.delivered / self.eligible if self.eligible else 0.0
 
+    @property
+    def rate_text(self) -> str:
+        return f"{self.rate:.1%}"
+
 
 def service_coverage(*, user: User, names: dict[str, str]) -> list[CoverageRow]:
     require(user, Capability.VIEW_CHILDREN)
     children = children_for(user=user).filter(present=True)
     rows: dict[tuple[str, str], CoverageRow] = {}
-    towns = dict(Division.objects.filter(level=Level.TOWN).values_list("code", "name"))
+    towns = dict(
+        Division.objects.filter(scope_q(user, "code"), level=Level.TOWN).values_list("code", "name")
+    )
 
     def row(code: str, town: str) -> CoverageRow:
         key = (code, pad(town))
@@ -92,6 +98,6 @@ def service_coverage(*, user: User, names: dict[str, str]) -> list[CoverageRow]:
 
 def coverage_table(rows: list[CoverageRow]) -> list[tuple[object, ...]]:
     return [
-        (r.code, r.name, r.town, r.town_name, r.eligible, r.referred, r.delivered, f"{r.rate:.1%}")
+        (r.code, r.name, r.town, r.town_name, r.eligible, r.referred, r.delivered, r.rate_text)
         for r in rows
     ]
