@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from tonghu.children.models import CORRECTABLE
+from tonghu.pipeline.sources import STAGES
 from tonghu.policy.rules import KEY_CARE_LABELS
 
 AGE_BANDS = {
@@ -44,7 +45,7 @@ class ChildFilterForm(forms.Form):
     stage = forms.ChoiceField(
         label="学段",
         required=False,
-        choices=[("", "全部"), *((s, s) for s in ("学前", "小学", "初中", "高中", "中职"))],
+        choices=[("", "全部"), *((stage, stage) for stage in STAGES)],
     )
     hukou_province = forms.CharField(label="户籍省份（代码前两位）", max_length=2, required=False)
     include_departed = forms.BooleanField(label="含已离开", required=False)

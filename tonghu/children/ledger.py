@@ -10,13 +10,14 @@ from functools import cache
 from tonghu.accounts.roles import Department
 from tonghu.children.models import Child, ChildChange, ChildRecord, Correction, VerificationTask
 from tonghu.pipeline.classify import RECORD_LABELS
+from tonghu.pipeline.compare import TRACKED
 from tonghu.pipeline.sources import SOURCES
 from tonghu.policy import Profile
 from tonghu.policy.rules import DIFFICULTY_LABELS, KEY_CARE_LABELS
 from tonghu.services.models import Referral
 
 # Values the round computes for the child rather than reads from one record.
-DERIVED = {"residence_since": "来本地居住起始日期"}
+DERIVED = {"residence_since": TRACKED["residence_since"]}
 
 
 @dataclass(frozen=True)

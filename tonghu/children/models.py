@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -8,13 +10,24 @@ from tonghu.pipeline.compare import TRACKED
 
 # The values a child director may correct on a file (field -> label).
 CORRECTABLE = {
-    "name": "姓名",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "hukou_code": "户籍地代码",
-    "residence_since": "来本地居住起始日期",
-    "stage": "学段",
+    field: TRACKED[field]
+    for field in ("name", "sex", "birth_date", "hukou_code", "residence_since", "stage")
 }
+DATE_FIELDS = frozenset({"birth_date", "residence_since"})
+
+
+def value_text(value: object) -> str:
+    """A file's value as a correction records it (dates in ISO form, nothing as empty)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def value_of(field: str, text: str) -> object:
+    """The file's value for a correction's text (the inverse of ``value_text``)."""
+    if field in DATE_FIELDS:
+        return dt.date.fromisoformat(text) if text else None
+    return text
 
 
 class Sex(models.TextChoices):
@@ -165,7 +178,7 @@ class ChildChange(models.Model):
 
     @property
     def field_label(self) -> str:
-        return TRACKED.get(self.field, CORRECTABLE.get(self.field, self.field))
+        return TRACKED.get(self.field, self.field)
 
 
 class Correction(models.Model):

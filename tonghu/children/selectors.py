@@ -12,6 +12,7 @@ from tonghu.accounts.scope import access, scoped, within
 from tonghu.children.models import Child
 from tonghu.divisions.codes import level_of, pad, prefix
 from tonghu.divisions.models import Division
+from tonghu.policy.dates import months_before
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
@@ -96,8 +97,8 @@ def children_filtered(*, user: User, where: ChildFilter, as_of: dt.date) -> Quer
     if where.age_band is not None:
         youngest, oldest = where.age_band
         children = children.filter(
-            birth_date__gt=_years_before(as_of, oldest + 1),
-            birth_date__lte=_years_before(as_of, youngest),
+            birth_date__gt=months_before(as_of, 12 * (oldest + 1)),
+            birth_date__lte=months_before(as_of, 12 * youngest),
         )
     if where.stage:
         children = children.filter(stage=where.stage)
@@ -110,10 +111,3 @@ def _prefix(code: str) -> str:
     """A division code's own prefix (410402001000 -> 410402001); as typed if malformed."""
     level = level_of(pad(code))
     return prefix(pad(code), level) if level is not None else code
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)

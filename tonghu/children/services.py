@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -14,7 +13,16 @@ from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import require
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
-from tonghu.children.models import CORRECTABLE, Child, ChildChange, Correction
+from tonghu.children.models import (
+    CORRECTABLE,
+    DATE_FIELDS,
+    Child,
+    ChildChange,
+    Correction,
+    Sex,
+    value_of,
+    value_text,
+)
 from tonghu.children.national import HEADER, national_rows
 from tonghu.children.selectors import (
     FILTER_LABELS,
@@ -23,6 +31,8 @@ from tonghu.children.selectors import (
     children_filtered,
     children_for,
 )
+from tonghu.divisions.codes import is_code
+from tonghu.pipeline.sources import STAGES
 from tonghu.policy.dates import age_at
 from tonghu.policy.rules import eligible_codes
 from tonghu.services.lists import profile_in_force
@@ -32,8 +42,6 @@ if TYPE_CHECKING:
     from tonghu.accounts.models import User
 
 PAGE_SIZE = 50
-SEXES = ("男", "女")
-STAGES = ("学前", "小学", "初中", "高中", "中职")
 
 
 def child_open(*, user: User, child_id: str) -> Child:
@@ -82,7 +90,7 @@ def child_correct(*, user: User, child_id: str, field: str, value: str, reason: 
         raise ValidationError("请填写更正理由。")
     typed = _typed(field, value)
     old = getattr(child, field)
-    old_text = old.isoformat() if isinstance(old, dt.date) else str(old or "")
+    old_text = value_text(old)
     if old_text == value:
         raise ValidationError(f"{CORRECTABLE[field]}已经是“{value}”，无需更正。")
     setattr(child, field, typed)
@@ -122,19 +130,19 @@ def child_correct(*, user: User, child_id: str, field: str, value: str, reason: 
 
 
 def _typed(field: str, value: str) -> object:
-    if field in {"birth_date", "residence_since"}:
+    if not value:
+        raise ValidationError("请填写正确的值。")
+    if field in DATE_FIELDS:
         try:
-            return dt.date.fromisoformat(value)
+            return value_of(field, value)
         except ValueError:
             raise ValidationError("日期应写成 YYYY-MM-DD，如 2015-03-02。") from None
-    if field == "sex" and value not in SEXES:
+    if field == "sex" and value not in {Sex.MALE, Sex.FEMALE}:
         raise ValidationError("性别只能是“男”或“女”。")
     if field == "stage" and value not in STAGES:
         raise ValidationError(f"学段只能是{'、'.join(STAGES)}之一。")
-    if field == "hukou_code" and not (value.isdigit() and len(value) == 12):
+    if field == "hukou_code" and not is_code(value):
         raise ValidationError("户籍地代码应为12位数字。")
-    if not value:
-        raise ValidationError("请填写正确的值。")
     return value
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import access, scoped
@@ -16,16 +16,17 @@ if TYPE_CHECKING:
 
 def review_pairs_for(*, user: User) -> QuerySet[ReviewPair]:
     """Pairs awaiting a decision from the latest completed round of each county in scope."""
-    latest = Round.objects.filter(status=RoundStatus.DONE).order_by("county_id", "-as_of")
-    latest_ids: dict[str, int] = {}
-    for round_id, county in latest.values_list("pk", "county_id"):
-        latest_ids.setdefault(county, round_id)
-    pairs = ReviewPair.objects.filter(round_id__in=latest_ids.values()).select_related(
-        "round", "round__county"
+    newer = Round.objects.filter(
+        county_id=OuterRef("round__county_id"),
+        status=RoundStatus.DONE,
+        as_of__gt=OuterRef("round__as_of"),
     )
-    return scoped(
-        pairs, user=user, capability=Capability.MANAGE_ROUNDS, field="round__county__code"
+    pairs = (
+        ReviewPair.objects.filter(round__status=RoundStatus.DONE)
+        .exclude(Exists(newer))
+        .select_related("round", "round__county")
     )
+    return scoped(pairs, user=user, capability=Capability.MANAGE_ROUNDS, field="round__county_id")
 
 
 def access_pair(*, user: User, pair_id: int) -> ReviewPair:

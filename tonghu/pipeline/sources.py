@@ -70,6 +70,7 @@ GUARDIANSHIP_TYPES = (
     "机构监护",
     "无人监护",
 )
+STAGES = ("学前", "小学", "初中", "高中", "中职")
 CIVIL_CATEGORIES = (
     "低保",
     "低保边缘",
@@ -129,7 +130,7 @@ SOURCES: tuple[Source, ...] = (
             _c("身份证件号", "id_number", Kind.ID, "身份证号", "公民身份号码"),
             _c("出生日期", "birth_date", Kind.DATE),
             _c("学校名称", "school", Kind.TEXT),
-            _enum("学段", "stage", ("学前", "小学", "初中", "高中", "中职")),
+            _enum("学段", "stage", STAGES),
             _c("年级", "grade", Kind.TEXT),
             _c("户籍地区划代码", "hukou_code", Kind.DIVISION, "户口所在地代码"),
             _c("户籍所在地", "hukou_address", Kind.TEXT, "户口所在地"),

@@ -13,7 +13,8 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from tonghu.policy.rules import CODE_WORDS, STAGES, Rule
+from tonghu.pipeline.sources import STAGES
+from tonghu.policy.rules import CODE_WORDS, Rule
 
 AGES = range(19)
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tonghu.pipeline.duck import quote
+from tonghu.pipeline.sources import STAGES
 
-STAGES = ("学前", "小学", "初中", "高中", "中职")
 # The codes of feeds.md §6 with their Chinese names, in the order children.csv lists them.
 DIFFICULTY_LABELS = {
     "dibao": "低保", "dibao_edge": "低保边缘", "tekun": "特困", "orphan": "孤儿",

@@ -25,6 +25,8 @@ from tonghu.children.models import (
     ChildRecord,
     Correction,
     VerificationTask,
+    value_of,
+    value_text,
 )
 from tonghu.divisions.models import Division
 from tonghu.feeds.departments import SOURCE_DEPARTMENTS
@@ -280,10 +282,10 @@ def _apply_corrections(round_: Round, seen: set[str]) -> int:
     ).select_related("child")
     for correction in corrections:
         child = correction.child
-        data_value = _text(getattr(child, correction.field))
+        data_value = value_text(getattr(child, correction.field))
         if data_value in {correction.replaced_value, correction.value}:
             if data_value != correction.value:
-                setattr(child, correction.field, _typed(correction.field, correction.value))
+                setattr(child, correction.field, value_of(correction.field, correction.value))
                 child.save(update_fields=[correction.field])
             if correction.status != Correction.Status.ACTIVE:
                 correction.status = Correction.Status.ACTIVE
@@ -304,18 +306,6 @@ def _apply_corrections(round_: Round, seen: set[str]) -> int:
         )
         conflicts += 1
     return conflicts
-
-
-def _text(value: object) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return "" if value is None else str(value)
-
-
-def _typed(field: str, value: str) -> object:
-    if field in {"birth_date", "residence_since"}:
-        return dt.date.fromisoformat(value) if value else None
-    return value
 
 
 DISAGREEMENT_LABELS = {"birth_date": "出生日期", "sex": "性别", "hukou_county": "户籍地（县）"}

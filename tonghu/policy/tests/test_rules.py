@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tonghu.pipeline.sources import STAGES
 from tonghu.policy.rules import (
     DIFFICULTY_CODES,
     FLAGS,
     KEY_CARE_CODES,
-    STAGES,
     Rule,
     RuleError,
     parse_rule,
