@@ -93,16 +93,8 @@ def child_correct(*, user: User, child_id: str, field: str, value: str, reason: 
     old_text = value_text(old)
     if old_text == value:
         raise ValidationError(f"{CORRECTABLE[field]}已经是“{value}”，无需更正。")
-    setattr(child, field, typed)
     child.version += 1
-    changed = [field, "version"]
-    if field == "hukou_code":
-        child.hukou_province = value[:2]
-        changed.append("hukou_province")
-    if field in {"birth_date", "stage"} and child.is_migrant:
-        child.services = _services_now(child)
-        changed.append("services")
-    child.save(update_fields=changed)
+    child.save(update_fields=[*child_set_value(child=child, field=field, value=typed), "version"])
     child.corrections.filter(field=field).exclude(status=Correction.Status.RETIRED).update(
         status=Correction.Status.RETIRED
     )
@@ -160,6 +152,20 @@ def children_national_export(*, user: User) -> bytes:
         detail="导出全国儿童福利信息系统录入表",
     )
     return workbook
+
+
+def child_set_value(*, child: Child, field: str, value: object) -> list[str]:
+    """Set one correctable value and what derives from it (the hukou province; the services
+    a migrant's age or stage decides); returns the fields to save."""
+    setattr(child, field, value)
+    changed = [field]
+    if field == "hukou_code":
+        child.hukou_province = child.hukou_code[:2]
+        changed.append("hukou_province")
+    if field in {"birth_date", "stage"} and child.is_migrant:
+        child.services = _services_now(child)
+        changed.append("services")
+    return changed
 
 
 def _services_now(child: Child) -> list[str]:

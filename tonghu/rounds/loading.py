@@ -28,6 +28,7 @@ from tonghu.children.models import (
     value_of,
     value_text,
 )
+from tonghu.children.services import child_set_value
 from tonghu.divisions.models import Division
 from tonghu.feeds.departments import SOURCE_DEPARTMENTS
 from tonghu.linkage.services import load_review_pairs
@@ -92,7 +93,7 @@ def load_results(*, round_: Round, folder: Path, profile: Profile, today: dt.dat
     counts.records = _load_records(folder / RESULT_FILES["records"], round_, pks)
     counts.departed = _mark_departed(round_, county)
     _load_changes(folder, round_, pks, returning)
-    counts.conflicts = _apply_corrections(round_, seen)
+    counts.conflicts = _apply_corrections(round_)
     counts.disagreements = _load_disagreements(folder, round_, pks)
     counts.review_pairs = load_review_pairs(round_=round_, path=folder / RESULT_FILES["review"])
     counts.referrals_opened, counts.referrals_closed = load_referrals(
@@ -272,7 +273,7 @@ def _why(kind: str, field: str, reasons: str | None) -> str:
     return f"{why}。本轮认定依据：{reasons}" if reasons else why
 
 
-def _apply_corrections(round_: Round, seen: set[str]) -> int:
+def _apply_corrections(round_: Round) -> int:
     """Keep each correction while the data still says what it replaced; raise a 核实 task
     when the data now says something else."""
     conflicts = 0
@@ -285,8 +286,10 @@ def _apply_corrections(round_: Round, seen: set[str]) -> int:
         data_value = value_text(getattr(child, correction.field))
         if data_value in {correction.replaced_value, correction.value}:
             if data_value != correction.value:
-                setattr(child, correction.field, value_of(correction.field, correction.value))
-                child.save(update_fields=[correction.field])
+                value = value_of(correction.field, correction.value)
+                child.save(
+                    update_fields=child_set_value(child=child, field=correction.field, value=value)
+                )
             if correction.status != Correction.Status.ACTIVE:
                 correction.status = Correction.Status.ACTIVE
                 correction.save(update_fields=["status"])

@@ -302,3 +302,22 @@ def _decide_directly(user: Any, record_l: str, record_r: str, *, same: bool) -> 
         same=same,
         decided_by=user,
     )
+
+
+def test_a_corrected_stage_keeps_its_services_over_a_later_round(
+    ready: Path, tmp_path: Path
+) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "first")
+    # Young enough to stay a migrant at the later date.
+    child = Child.objects.filter(
+        is_migrant=True, stage="初中", birth_date__gt=dt.date(2010, 12, 31)
+    ).first()
+    assert child is not None
+    staff = make_user("county", Role.COUNTY_STAFF, "410402000000")
+    child_correct(user=staff, child_id=child.child_id, field="stage", value="高中", reason="已升学")
+    _run(ready / "feeds", LATER, tmp_path / "second")
+    child.refresh_from_db()
+    assert child.stage == "高中"
+    assert child.is_migrant
+    assert "S04" in child.services
+    assert "S03" not in child.services
