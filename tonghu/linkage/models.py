@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from tonghu.divisions.models import Division
+from tonghu.pipeline.classify import RECORD_LABELS
 
 # Why a pair went to review (人工核实), in the words a clerk reads.
 REVIEW_REASONS = {
@@ -46,6 +47,20 @@ class ReviewPair(models.Model):
     @property
     def reason_text(self) -> str:
         return REVIEW_REASONS.get(self.reason, self.reason)
+
+    @property
+    def record_l_text(self) -> str:
+        return record_text(self.record_id_l)
+
+    @property
+    def record_r_text(self) -> str:
+        return record_text(self.record_id_r)
+
+
+def record_text(record_id: str) -> str:
+    """ "学籍 G4104…" for "edu_migrant|G4104…": how a clerk names a record."""
+    source, _, key = record_id.partition("|")
+    return f"{RECORD_LABELS.get(source, source)} {key}"
 
 
 class LinkDecision(models.Model):

@@ -12,7 +12,6 @@ from tonghu.accounts.utils import acting_user
 from tonghu.children.ledger import field_labels
 from tonghu.linkage.selectors import access_pair, decision_for, pair_records, review_pairs_for
 from tonghu.linkage.services import pair_decide
-from tonghu.pipeline.classify import RECORD_LABELS
 from tonghu.services.lists import profile_for
 
 # The fields shown side by side, in this order (those either record states).
@@ -64,8 +63,6 @@ def _pair_page(request: HttpRequest, pair_id: int, *, invalid: bool = False) -> 
         "pair": pair,
         "left": left,
         "right": right,
-        "left_label": RECORD_LABELS.get(pair.record_id_l.split("|")[0], ""),
-        "right_label": RECORD_LABELS.get(pair.record_id_r.split("|")[0], ""),
         "rows": rows,
         "decision": decision_for(pair=pair),
         "invalid": invalid,

@@ -332,6 +332,7 @@ def _summary(
         "as_of": plan.as_of.isoformat(),
         "county": output.county,
         "profile": profile.key,
+        "profile_name": profile.name,
         "engine": plan.engine,
         "sources": sources,
         "files": [

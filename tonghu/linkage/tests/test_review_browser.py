@@ -27,12 +27,13 @@ def test_a_clerk_decides_a_review_pair(
     log_in(page, live_server.url, clerk)
 
     page.goto(f"{live_server.url}/linkage/")
-    expect(page.locator("main, body").first).to_contain_text(pair.record_id_l)
+    expect(page.locator("main, body").first).to_contain_text(pair.record_l_text)
+    assert pair.record_id_l not in page.content()  # sources by their Chinese names
     page.get_by_role("link", name="查看并判断").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("是同一名儿童吗")
     table = page.locator("table.side-by-side")
-    expect(table).to_contain_text(pair.record_id_l)
-    expect(table).to_contain_text(pair.record_id_r)
+    expect(table).to_contain_text(pair.record_l_text)
+    expect(table).to_contain_text(pair.record_r_text)
     expect(table).to_contain_text("姓名")
     evidence = page.locator("#evidence")
     expect(evidence).to_contain_text("出生日期")
