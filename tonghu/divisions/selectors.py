@@ -6,6 +6,7 @@ import pyarrow as pa
 from django.db.models import QuerySet
 
 from tonghu.accounts.scope import access, scoped
+from tonghu.divisions.codes import Level, pad
 from tonghu.divisions.models import Division
 
 if TYPE_CHECKING:
@@ -33,3 +34,8 @@ def division_table() -> pa.Table:
         [dict(zip(names, (*row[:4], "1" if row[4] else "0"), strict=True)) for row in rows],
         schema=pa.schema([(name, pa.string()) for name in names]),
     )
+
+
+def county_division(code: str) -> Division | None:
+    """The county-level division of a 6-digit county code, if the table has it."""
+    return Division.objects.filter(code=pad(code), level=Level.COUNTY).first()

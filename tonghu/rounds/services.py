@@ -21,7 +21,7 @@ from tonghu.audit.services import audit_record
 from tonghu.children.models import Child
 from tonghu.divisions.codes import Level
 from tonghu.divisions.models import Division
-from tonghu.divisions.selectors import division_table
+from tonghu.divisions.selectors import county_division, division_table
 from tonghu.linkage.services import decisions_file, decisions_fingerprint
 from tonghu.pipeline.export import write_export
 from tonghu.pipeline.read import FeedFile, SkippedFile, plan_folder
@@ -170,7 +170,7 @@ def _store(round_: Round) -> Path:
 
 
 def _county_division(code: str) -> Division:
-    county = Division.objects.filter(code=f"{code}000000", level=Level.COUNTY).first()
+    county = county_division(code)
     if county is None:
         raise RoundError(f"区划表中没有县级区划 {code}：请先载入区划表。")
     return county

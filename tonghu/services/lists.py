@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tonghu.divisions.models import Division
+from tonghu.divisions.selectors import county_division
 from tonghu.policy import Profile, ProfileError, load_profile, profile_from_text
 from tonghu.services.models import ServiceList
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def service_list_load(
     *, county_code: str, path: Path, effective_from: dt.date, acting_user: User | None = None
 ) -> ServiceList:
-    county = Division.objects.filter(code=f"{county_code}000000", level="county").first()
+    county = county_division(county_code)
     if county is None:
         raise ValidationError(f"区划表中没有县级区划 {county_code}。")
     try:

@@ -14,9 +14,27 @@ from openpyxl import load_workbook
 from tonghu.accounts.roles import Role
 from tonghu.audit.models import AuditEntry
 from tonghu.children.models import Child, ChildRecord
-from tonghu.children.national import HEADER
 from tonghu.conftest import make_user
 from tonghu.divisions.services import divisions_load
+
+# The column order the README documents (导出到全国儿童福利信息系统), group by group.
+GROUPS = {
+    "基本信息": (
+        "儿童编号", "姓名", "性别", "出生日期", "公民身份号码", "户籍地区划代码", "户籍地址",
+        "现居住地区划代码", "现居住地址", "来本地居住日期", "儿童类别", "困境/保障情形",
+        "重点关爱情形",
+    ),
+    "家庭或监护人信息": (
+        "监护人姓名", "监护人身份证号", "与儿童关系", "联系电话", "父亲姓名", "父亲状况",
+        "母亲姓名", "母亲状况", "实际监护人", "监护类型", "委托照护人",
+    ),
+    "居住证": ("居住证编号", "居住登记日期", "证件状态"),
+    "在校在园": ("学籍号", "学校名称", "学段", "年级", "学籍状态"),
+    "健康管理": ("健康档案编号", "家庭医生签约", "最近接种日期"),
+    "参保": ("参保状态", "参保地区划代码"),
+    "残疾": ("残疾类别", "残疾等级"),
+}  # fmt: skip
+HEADER = tuple(f"{group}·{name}" for group, names in GROUPS.items() for name in names)
 
 
 def test_county_staff_export_one_row_per_child_with_the_systems_fields(

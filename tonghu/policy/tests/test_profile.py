@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tonghu.policy import PROFILE_DIR, Profile, ProfileError, load_profile, shipped_profiles
+from tonghu.policy import PROFILE_DIR, ProfileError, load_profile, shipped_profiles
 from tonghu.policy.rules import parse_rule
 
 BASE_CODES = [f"S{number:02d}" for number in range(1, 26)]
@@ -288,17 +288,13 @@ def test_a_profile_may_extend_a_local_profile(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["- a\n- b\n", "key: [unclosed\n", ""])
 def test_a_file_that_is_not_a_yaml_mapping_is_refused(tmp_path: Path, text: str) -> None:
     (problem,) = _problems(_write(tmp_path, text))
-    assert problem
+    assert "YAML" in problem or "映射" in problem
 
 
 def test_a_profile_error_message_names_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, "extends: default\nmigrant: {foo: 1}\n", "mycounty.yaml")
     with pytest.raises(ProfileError, match=r"mycounty\.yaml.*migrant\.foo"):
         load_profile(path)
-
-
-def test_load_profile_returns_a_profile() -> None:
-    assert isinstance(load_profile("wuqing"), Profile)
 
 
 def test_a_local_list_may_widen_a_base_item_and_add_its_own(tmp_path: Path) -> None:
