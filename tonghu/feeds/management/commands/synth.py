@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from tonghu.commands import option_date
 from tonghu.synth import MAX_CHILDREN, MIN_CHILDREN, SynthError, SynthSummary, generate
 from tonghu.synth.columns import SOURCE_BY_NAME
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         children = _integer(options["children"], "儿童人数（--children）")
         seed = _integer(options["seed"], "随机种子（--seed）")
-        as_of = _as_of(options["as_of"])
+        as_of = option_date(options["as_of"], option="--as-of")
         out_dir = _out_dir(options["out_dir"])
         console = Console(stderr=True)
         with Progress(
@@ -109,20 +109,6 @@ def _integer(text: str, label: str) -> int:
         return int(str(text).strip())
     except ValueError:
         msg = f"{label}应为整数，实为 {text!r}"
-        raise CommandError(msg) from None
-
-
-def _as_of(text: str | None) -> date:
-    if text is None:
-        msg = "请用 --as-of YYYY-MM-DD 指定摸排基准日"
-        raise CommandError(msg)
-    value = text.strip()
-    try:
-        if not _DATE.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        msg = f"摸排基准日（--as-of）应为 YYYY-MM-DD 格式的有效日期，实为 {text!r}"
         raise CommandError(msg) from None
 
 

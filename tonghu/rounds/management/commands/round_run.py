@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tonghu.commands import option_county, option_date
 from tonghu.pipeline.ingest import NothingToIngestError
 from tonghu.pipeline.link import BlockTooLargeError
 from tonghu.pipeline.round import STEPS, RoundError
@@ -51,12 +50,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        as_of = _as_of(options["as_of"])
+        as_of = option_date(options["as_of"], option="--as-of", not_after_today=True)
         if options["engine"] not in ENGINES:
             raise CommandError(f"--engine 只能是 {' 或 '.join(ENGINES)}，收到：{options['engine']}")
-        county = options["county"]
-        if county is not None and not re.fullmatch(r"\d{6}", county):
-            raise CommandError(f"--county 应为6位县级区划代码，收到：{county}")
+        county = options["county"] and option_county(options["county"])
         console = Console(stderr=True)
         try:
             with Progress(
@@ -84,18 +81,6 @@ class Command(BaseCommand):
             reasons = "；".join(f"{item.name}：{item.reason}" for item in error.skipped)
             raise CommandError(f"没有可读取的数据：{reasons}") from None
         _report(Console(), result)
-
-
-def _as_of(text: str) -> dt.date:
-    if not _DATE.fullmatch(text or ""):
-        raise CommandError(f"--as-of 应为 YYYY-MM-DD 格式的日期，收到：{text}")
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"--as-of 不是有效日期：{text}") from None
-    if day > timezone.localdate():
-        raise CommandError(f"--as-of 不能晚于今天：{text}")
-    return day
 
 
 def _report(console: Console, result: RoundRun) -> None:

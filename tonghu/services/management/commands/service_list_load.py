@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tonghu.commands import option_county, option_date
 from tonghu.services.lists import service_list_load
 
 
@@ -27,21 +26,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not re.fullmatch(r"\d{6}", options["county"]):
-            raise CommandError(f"--county 应为6位县级区划代码，收到：{options['county']}")
-        try:
-            day = dt.date.fromisoformat(options["effective_from"])
-        except ValueError:
-            raise CommandError(
-                f"--from 应为 YYYY-MM-DD 格式的日期：{options['effective_from']}"
-            ) from None
+        county = option_county(options["county"])
+        day = option_date(options["effective_from"], option="--from")
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"找不到清单文件：{path}")
         try:
-            kept = service_list_load(county_code=options["county"], path=path, effective_from=day)
+            kept = service_list_load(county_code=county, path=path, effective_from=day)
         except ValidationError as error:
             raise CommandError("清单未载入：" + "；".join(error.messages)) from None
-        self.stdout.write(
-            f"已载入 {kept.file_name}：{options['county']} 自 {day:%Y-%m-%d} 起生效。"
-        )
+        self.stdout.write(f"已载入 {kept.file_name}：{county} 自 {day:%Y-%m-%d} 起生效。")
