@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from tonghu.children.models import CORRECTABLE
+from tonghu.children.selectors import CATEGORIES
 from tonghu.pipeline.sources import STAGES
 from tonghu.policy.rules import KEY_CARE_LABELS
 
@@ -12,13 +13,6 @@ AGE_BANDS = {
     "6-11": (6, 11),
     "12-14": (12, 14),
     "15-17": (15, 17),
-}
-CATEGORIES = {
-    "migrant": "流动儿童",
-    "left_behind": "留守儿童",
-    "key_care": "重点关爱服务对象",
-    "difficulty": "困境/保障情形",
-    "dropout": "控辍保学对象",
 }
 
 
@@ -33,7 +27,9 @@ class CorrectionForm(forms.Form):
 class ChildFilterForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=50, required=False)
     category = forms.ChoiceField(
-        label="类别", required=False, choices=[("", "全部"), *CATEGORIES.items()]
+        label="类别",
+        required=False,
+        choices=[("", "全部"), *((key, label) for key, (label, _) in CATEGORIES.items())],
     )
     key_care = forms.ChoiceField(
         label="重点关爱情形", required=False, choices=[("", "全部"), *KEY_CARE_LABELS.items()]

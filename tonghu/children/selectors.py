@@ -72,12 +72,13 @@ FILTER_LABELS = {
     "include_departed": "含已离开",
 }
 
-_CATEGORY_FILTERS = {
-    "migrant": Q(is_migrant=True),
-    "left_behind": Q(is_left_behind=True),
-    "key_care": Q(is_key_care=True),
-    "difficulty": Q(in_difficulty=True),
-    "dropout": ~Q(dropout_risk=""),
+# The list's category filter: key -> (label, condition).
+CATEGORIES: dict[str, tuple[str, Q]] = {
+    "migrant": ("流动儿童", Q(is_migrant=True)),
+    "left_behind": ("留守儿童", Q(is_left_behind=True)),
+    "key_care": ("重点关爱服务对象", Q(is_key_care=True)),
+    "difficulty": ("困境/保障情形", Q(in_difficulty=True)),
+    "dropout": ("控辍保学对象", ~Q(dropout_risk="")),
 }
 
 
@@ -87,8 +88,8 @@ def children_filtered(*, user: User, where: ChildFilter, as_of: dt.date) -> Quer
         children = children.filter(present=True)
     if where.name:
         children = children.filter(name__contains=where.name)
-    if where.category in _CATEGORY_FILTERS:
-        children = children.filter(_CATEGORY_FILTERS[where.category])
+    if where.category in CATEGORIES:
+        children = children.filter(CATEGORIES[where.category][1])
     if where.key_care:
         # is_key_care narrows to the few key-care children before the JSON test.
         children = children.filter(is_key_care=True, key_care__icontains=f'"{where.key_care}"')
