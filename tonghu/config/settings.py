@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "tonghu.linkage",
     "tonghu.services",
     "tonghu.feeds",
+    "tonghu.notifications",
+    "tonghu.visits",
+    "tonghu.guardianship",
+    "tonghu.roster",
     "tonghu.web",
 ]
 
@@ -83,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tonghu.web.context_processors.navigation",
+                "tonghu.web.context_processors.unread_notifications",
             ],
         },
     },

@@ -13,6 +13,10 @@ urlpatterns = [
     path("feeds/", include("tonghu.feeds.urls")),
     path("linkage/", include("tonghu.linkage.urls")),
     path("services/", include("tonghu.services.urls")),
+    path("notifications/", include("tonghu.notifications.urls")),
+    path("visits/", include("tonghu.visits.urls")),
+    path("guardianship/", include("tonghu.guardianship.urls")),
+    path("roster/", include("tonghu.roster.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -26,7 +26,7 @@ from pydantic import (
 
 from tonghu.pipeline.sources import CIVIL_CATEGORIES, PARENT_STATES, all_fields
 from tonghu.policy.coverage import narrowing_problems
-from tonghu.policy.rules import Rule, RuleError, parse_rule
+from tonghu.policy.rules import KEY_CARE_LABELS, Rule, RuleError, parse_rule
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "default"
@@ -156,6 +156,92 @@ class Visits(_Model):
     first_visit_working_days: Annotated[int, Field(ge=1, le=60)]
     parent_contact_every_days: Annotated[int, Field(ge=1, le=90)]
     raise_frequency_when: tuple[str, ...]  # in the document's words
+    raised: RaisedVisits
+
+
+GUARDIANSHIP_GRADES = ("监护缺失", "监护失当", "监护不足", "监护正常")  # worst first
+GRADE_COLOURS = ("红", "橙", "黄", "绿")  # 赋色管理, in the same order
+
+
+class RaisedVisits(_Model):
+    """加大走访频次: the triggers (the document's words made checkable) and the raised pace."""
+
+    grades: Annotated[tuple[str, ...], _subset_of(GUARDIANSHIP_GRADES)]  # 中高风险
+    key_care: Annotated[tuple[str, ...], _subset_of(tuple(KEY_CARE_LABELS))]
+    parent_states: Annotated[tuple[str, ...], _subset_of(PARENT_STATES)]
+    home_visit_every_months: Months
+
+
+class AssessmentIndicator(_Model):
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Annotated[str, Field(min_length=1)]
+    weight: Annotated[int, Field(ge=1, le=100)]
+
+
+class AssessmentDimension(_Model):
+    name: Annotated[str, Field(min_length=1)]
+    indicators: Annotated[tuple[AssessmentIndicator, ...], Field(min_length=1)]
+
+
+class AnswerLevel(_Model):
+    label: Annotated[str, Field(min_length=1)]
+    score: Annotated[int, Field(ge=0, le=100)]  # share of the indicator's weight, in percent
+
+
+class GradeBand(_Model):
+    grade: Literal["监护缺失", "监护失当", "监护不足", "监护正常"]
+    min_score: Annotated[int, Field(ge=0, le=100)]
+
+
+class GradeCap(_Model):
+    """An answer that caps the grade whatever the total (e.g. 儿童安全 很差 → 监护缺失)."""
+
+    indicator: str
+    level: str
+    grade: Literal["监护缺失", "监护失当", "监护不足", "监护正常"]
+
+
+class Assessment(_Model):
+    """家庭监护能力评估: weighted indicators scored by answer level, banded into grades."""
+
+    basis: Annotated[str, Field(min_length=1)]
+    dimensions: Annotated[tuple[AssessmentDimension, ...], Field(min_length=1)]
+    levels: Annotated[tuple[AnswerLevel, ...], Field(min_length=2)]
+    grades: Annotated[tuple[GradeBand, ...], Field(min_length=1)]
+    caps: tuple[GradeCap, ...] = ()
+
+    @property
+    def indicators(self) -> tuple[AssessmentIndicator, ...]:
+        return tuple(item for dimension in self.dimensions for item in dimension.indicators)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Assessment:
+        codes = [item.code for item in self.indicators]
+        if len(set(codes)) != len(codes):
+            raise ValueError("指标代码重复")
+        if sum(item.weight for item in self.indicators) != 100:
+            raise ValueError("各指标权重之和应为100")
+        if sorted(band.grade for band in self.grades) != sorted(GUARDIANSHIP_GRADES):
+            raise ValueError(f"grades 应恰好列出{'、'.join(GUARDIANSHIP_GRADES)}各一次")
+        ordered = sorted(self.grades, key=lambda band: GUARDIANSHIP_GRADES.index(band.grade))
+        if [band.min_score for band in ordered] != sorted(band.min_score for band in ordered):
+            raise ValueError("分数下限应随等级由差到好递增")
+        if ordered[0].min_score != 0:
+            raise ValueError("最差等级（监护缺失）的分数下限应为0")
+        if len({band.min_score for band in ordered}) != len(ordered):
+            raise ValueError("各等级的分数下限不能相同")
+        labels = {level.label for level in self.levels}
+        for cap in self.caps:
+            if cap.indicator not in codes:
+                raise ValueError(f"caps 中的指标 {cap.indicator} 不存在")
+            if cap.level not in labels:
+                raise ValueError(f"caps 中的答案 {cap.level} 不存在")
+        return self
+
+
+class Roster(_Model):
+    # 留守儿童和困境儿童总人数超过此数的村（社区）增配儿童主任（桐乡：30）
+    children_per_director_max: Annotated[int, Field(ge=1, le=1000)]
 
 
 class Referrals(_Model):
@@ -180,6 +266,8 @@ class Profile(_Model):
     services: Services
     referrals: Referrals
     visits: Visits
+    assessment: Assessment
+    roster: Roster
     ledger: Annotated[tuple[LedgerGroup, ...], Field(min_length=1)]
 
     def service(self, code: str) -> Service:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from tonghu.notifications.services import unread_count
 from tonghu.web.navigation import NAVIGATION, NavItem
 
 
@@ -15,3 +16,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         item for item in NAVIGATION if item.capability is None or user.can(item.capability)
     ]
     return {"navigation": items}
+
+
+def unread_notifications(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread_notifications": unread_count(user=user)}

@@ -292,6 +292,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "services:coverage", lambda w, r, i: reverse("services:coverage"), SEE_CHILDREN, "list"
     ),
     Endpoint("services:public", lambda w, r, i: reverse("services:public"), ALL_ROLES, "public"),
+    Endpoint(
+        "notifications:inbox", lambda w, r, i: reverse("notifications:inbox"), ALL_ROLES, "list"
+    ),
+    Endpoint(
+        "notifications:read",
+        lambda w, r, i: reverse("notifications:read"),
+        ALL_ROLES,
+        "redirect",
+        method="post",
+    ),
     Endpoint("api:openapi-json", lambda w, r, i: "/api/openapi.json", ALL_ROLES, "public"),
 )
 BY_KEY = {endpoint.key: endpoint for endpoint in ENDPOINTS}
