@@ -35,6 +35,8 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def run(con: Connection, sql: str, parameters: list[object] | None = None) -> Connection:
+def run(
+    con: Connection, sql: str, parameters: list[object] | dict[str, object] | None = None
+) -> Connection:
     log.debug("SQL:\n%s", sql)
     return con.execute(sql, parameters)

@@ -1,0 +1,143 @@
+"""Scoped reads: the children a user must visit and when each is next due."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from tonghu.accounts.roles import Capability
+from tonghu.accounts.scope import scoped
+from tonghu.children.models import Child, ChildRecord
+from tonghu.guardianship.selectors import latest_grades
+from tonghu.services.lists import profile_in_force
+from tonghu.visits.models import Visit
+from tonghu.visits.plan import (
+    STATUS_LABELS,
+    Due,
+    History,
+    Status,
+    is_raised,
+    next_due,
+    quarter_start,
+    status_of,
+)
+
+if TYPE_CHECKING:
+    from tonghu.accounts.models import User
+
+STATUS_ORDER = {Status.OVERDUE: 0, Status.TODAY: 1, Status.SOON: 2, Status.LATER: 3}
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    child: Child
+    due: Due
+    status: Status
+    raised: bool
+    grade: str | None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+def plan_children(*, user: User) -> QuerySet[Child]:
+    """Children present in the user's scope that policy.md §8 asks to be visited."""
+    children = scoped(
+        Child.objects.all(),
+        user=user,
+        capability=Capability.EDIT_CHILDREN,
+        field="residence_division_id",
+    )
+    return children.filter(present=True).filter(
+        Q(is_left_behind=True) | Q(in_difficulty=True) | Q(is_key_care=True)
+    )
+
+
+def _feed_visits(round_field: str) -> Subquery:
+    """The latest visit date a department's visit_survey record states, of the child's
+    last round (grid workers' visits count like ours)."""
+    records = ChildRecord.objects.filter(
+        child=OuterRef("pk"), source="visit_survey", round=OuterRef(round_field)
+    )
+    return Subquery(records.order_by("-record_date").values("record_date")[:1])
+
+
+def worklist(*, user: User, today: dt.date | None = None) -> list[WorkItem]:
+    """Each child's next due contact or home visit, by village, overdue first."""
+    today = today or timezone.localdate()
+    start = quarter_start(today)
+    children = list(
+        plan_children(user=user)
+        .select_related("residence_division", "first_round")
+        .annotate(
+            last_home=Max("visits__visited_on", filter=Q(visits__kind=Visit.Kind.HOME)),
+            last_contact=Max("visits__visited_on"),
+            home_this_quarter=Count(
+                "visits", filter=Q(visits__kind=Visit.Kind.HOME, visits__visited_on__gte=start)
+            ),
+            feed_visit=_feed_visits("last_round"),
+        )
+    )
+    grades = latest_grades(child_ids=[child.pk for child in children])
+    parents = _parent_states([child.pk for child in children])
+    items = []
+    for child in children:
+        rules = profile_in_force(county_code=child.residence_division_id[:6], day=today).visits
+        history = _history(child, start)
+        grade = grades.get(child.pk)
+        raised = is_raised(
+            rules, grade=grade, key_care=child.key_care, parent_states=parents[child.pk]
+        )
+        due = next_due(
+            rules,
+            history=history,
+            key_care=child.is_key_care,
+            raised=raised,
+            identified_on=_identified_on(child),
+            today=today,
+        )
+        items.append(WorkItem(child, due, status_of(due, today), raised, grade))
+    items.sort(key=lambda i: (i.child.residence_division_id, STATUS_ORDER[i.status], i.due.on))
+    return items
+
+
+def _history(child: Child, start: dt.date) -> History:
+    feed = child.feed_visit  # type: ignore[attr-defined]
+    ours_home = child.last_home  # type: ignore[attr-defined]
+    ours_any = child.last_contact  # type: ignore[attr-defined]
+    home = max((d for d in (ours_home, feed) if d is not None), default=None)
+    contact = max((d for d in (ours_any, feed) if d is not None), default=None)
+    in_quarter = child.home_this_quarter + (1 if feed and feed >= start else 0)  # type: ignore[attr-defined]
+    return History(last_home=home, last_contact=contact, home_this_quarter=in_quarter)
+
+
+def _identified_on(child: Child) -> dt.date | None:
+    completed = child.first_round.completed_at if child.first_round else None
+    return timezone.localdate(completed) if completed else None
+
+
+def _parent_states(child_pks: list[int]) -> dict[int, set[str]]:
+    """Each child's parents' states as the latest of our visits states them."""
+    states: dict[int, set[str]] = defaultdict(set)
+    latest = (
+        Visit.objects.filter(child_id__in=child_pks)
+        .order_by("child_id", "-visited_on", "-pk")
+        .values_list("child_id", "father_status", "mother_status")
+    )
+    seen: set[int] = set()
+    for child_pk, father, mother in latest:
+        if child_pk in seen:
+            continue
+        seen.add(child_pk)
+        states[child_pk] = {state for state in (father, mother) if state}
+    return states
+
+
+def visits_of(*, child: Child) -> QuerySet[Visit]:
+    return child.visits.select_related("visited_by").order_by("-visited_on", "-pk")

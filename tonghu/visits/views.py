@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from tonghu.accounts.roles import Capability
+from tonghu.accounts.scope import require
+from tonghu.accounts.utils import acting_user
+from tonghu.children.services import child_open
+from tonghu.visits.forms import VisitForm
+from tonghu.visits.plan import STATUS_LABELS, Status
+from tonghu.visits.selectors import visits_of, worklist
+from tonghu.visits.services import FINDINGS, VisitConflict, visit_initial, visit_record
+
+SAVED_HEADER = "X-Tonghu-Visit"  # the offline outbox knows a submission landed by this
+
+
+@login_required
+def worklist_page(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    require(user, Capability.EDIT_CHILDREN)
+    items = worklist(user=user)
+    counts = dict.fromkeys(Status, 0)
+    for item in items:
+        counts[item.status] += 1
+    villages: dict[str, list[Any]] = {}
+    for item in items:
+        villages.setdefault(item.child.residence_division.name, []).append(item)
+    context = {
+        "villages": villages,
+        "counts": [(STATUS_LABELS[s], s.value, n) for s, n in counts.items()],
+        "labels": STATUS_LABELS,
+        "today": timezone.localdate(),
+    }
+    return render(request, "visits/worklist.html", context)
+
+
+@login_required
+def visit_new(request: HttpRequest, child_id: str) -> HttpResponse:
+    user = acting_user(request)
+    if not user.can(Capability.EDIT_CHILDREN):
+        raise Http404  # as for a child outside the user's scope
+    child = child_open(user=user, child_id=child_id)
+    if request.method != "POST":
+        initial = {
+            **visit_initial(child=child),
+            "token": uuid.uuid4(),
+            "child_version": child.version,
+            "visited_on": timezone.localdate(),
+        }
+        return _form_page(request, child=child, form=VisitForm(initial=initial))
+    form = VisitForm(request.POST)
+    if not form.is_valid():
+        return _form_page(request, child=child, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        outcome = visit_record(
+            user=user,
+            child_id=child.child_id,
+            token=data["token"],
+            findings={name: data[name] for name in FINDINGS},
+            kind=data["kind"],
+            visited_on=data["visited_on"],
+            note=data["note"],
+            child_version=data["child_version"],
+            resolution=data["resolution"] or "",
+        )
+    except VisitConflict as conflict:
+        post = request.POST.copy()
+        post["child_version"] = str(conflict.version)
+        return _form_page(request, child=child, form=VisitForm(post), conflict=conflict, status=409)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _form_page(request, child=child, form=form, status=400)
+    target = reverse("visits:child", args=[child.child_id]) + f"?saved={outcome.visit.token}"
+    return redirect(target)
+
+
+def _form_page(
+    request: HttpRequest,
+    *,
+    child: Any,
+    form: VisitForm,
+    conflict: VisitConflict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"child": child, "form": form, "conflict": conflict}
+    return render(request, "visits/form.html", context, status=status)
+
+
+@login_required
+def child_visits(request: HttpRequest, child_id: str) -> HttpResponse:
+    user = acting_user(request)
+    child = child_open(user=user, child_id=child_id)
+    visits = list(visits_of(child=child))
+    saved = request.GET.get("saved", "")
+    just_saved = next((v for v in visits if str(v.token) == saved), None)
+    context = {
+        "child": child,
+        "visits": visits,
+        "just_saved": just_saved,
+        "can_visit": user.can(Capability.EDIT_CHILDREN),
+    }
+    response = render(request, "visits/child.html", context)
+    if just_saved is not None:
+        response[SAVED_HEADER] = str(just_saved.token)
+    return response
