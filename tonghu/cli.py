@@ -29,6 +29,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "service_list_load",
         "载入本区县服务清单（区县清单），指定生效日期",
     ),
+    Subcommand(
+        ("remind",), "remind", "生成走访到期、逾期和亲子联系中断的站内提醒（每天由 cron 运行）"
+    ),
     Subcommand(("token", "create"), "token_create", "为用户签发 API 令牌，令牌只显示一次"),
     Subcommand(("serve",), "runserver", "启动网页服务（开发和演示用）"),
     Subcommand(("check",), "check", "检查配置"),

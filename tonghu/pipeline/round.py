@@ -69,6 +69,10 @@ class Prior:
     decisions: Path | None = None  # Parquet (record_id_l, record_id_r, same) kept from review
     file_flags: Path | None = None  # Parquet (child_id, flag) kept on children's files
     profile: Profile | None = None  # the county's own list in force, over the round's profile
+    # Rows the web app keeps (child directors' visits) read like feeds, each pinned to the
+    # child it was recorded for: record id "source|key" -> child id.
+    app_feeds: list[FeedFile] = field(default_factory=list)
+    pins: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
             )
             county = plan.county or _infer_county(con, plan.divisions)
             prior = plan.prior(county)
+            if prior.app_feeds:
+                _add_app_feeds(con, plan, prior, work=Path(work), intake=intake.records)
             profile = prior.profile or plan.profile
             output = RoundOutput(folder=folder, county=county)
             with clock.step("link"):
@@ -191,6 +197,18 @@ def _infer_county(con: Connection, divisions: pa.Table) -> str:
     return str(found[0][0])
 
 
+def _add_app_feeds(
+    con: Connection, plan: RoundInput, prior: Prior, *, work: Path, intake: Path
+) -> None:
+    """Read the app's rows like any feed and add them to the round's records."""
+    extra = ingest(prior.app_feeds, divisions=plan.divisions, out_dir=work / "app-feeds")
+    run(
+        con,
+        f"CREATE OR REPLACE VIEW records AS SELECT * FROM read_parquet({quote(str(intake))}) "
+        f"UNION ALL BY NAME SELECT * FROM read_parquet({quote(str(extra.records))})",
+    )
+
+
 def _optional_view(con: Connection, name: str, path: Path | None) -> str | None:
     if path is None:
         return None
@@ -235,6 +253,17 @@ def _identity(con: Connection, prior: Prior, *, county: str, clusters: str) -> s
                (record_id VARCHAR, child_id VARCHAR, id_number VARCHAR)""",
         )
         previous = "previous_children"
+    if prior.pins:
+        # A pinned row votes for its child like a record the child held last round.
+        pins = pa.table({"record_id": list(prior.pins), "child_id": list(prior.pins.values())})
+        con.register("round_pins", pins)
+        run(
+            con,
+            f"""CREATE OR REPLACE TEMP TABLE previous_pinned AS
+                SELECT record_id, child_id, id_number FROM {previous}
+                UNION ALL SELECT record_id, child_id, NULL FROM round_pins""",
+        )
+        previous = "previous_pinned"
     run(
         con,
         """CREATE OR REPLACE TEMP TABLE round_ids AS

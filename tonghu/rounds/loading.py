@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from django.db.models import Q
+from django.db.models import F, Q
 
 from tonghu.accounts.roles import Department
 from tonghu.accounts.scope import within
@@ -89,6 +89,8 @@ def load_results(*, round_: Round, folder: Path, profile: Profile, today: dt.dat
         )
         seen.update(child.child_id for child in children)
         counts.children += len(children)
+    # Every file the round wrote is a new version: a visit form opened before it conflicts.
+    Child.objects.filter(last_round=round_).update(version=F("version") + 1)
     pks = _child_pks(seen)
     counts.records = _load_records(folder / RESULT_FILES["records"], round_, pks)
     counts.departed = _mark_departed(round_, county)

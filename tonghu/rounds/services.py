@@ -38,6 +38,8 @@ from tonghu.policy import Profile, ProfileError, load_profile
 from tonghu.rounds.loading import LoadCounts, load_results
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.services.lists import county_has_list, lists_fingerprint, profile_in_force
+from tonghu.visits.feed import write_visit_feeds
+from tonghu.visits.selectors import visits_fingerprint, visits_for_round
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
@@ -158,6 +160,7 @@ def _fingerprint(files: list[FeedFile], *, as_of: dt.date, policy: Profile, engi
     digest.update(policy.model_dump_json().encode())
     digest.update(decisions_fingerprint().encode())  # a new 人工核实 decision reruns the round
     digest.update(lists_fingerprint().encode())  # so does a new district service list
+    digest.update(visits_fingerprint().encode())  # and a new visit a director recorded
     for feed in sorted(files, key=lambda f: f.path.name):
         digest.update(feed.path.name.encode())
         with feed.path.open("rb") as stream:
@@ -198,7 +201,15 @@ def _prior(county: str, as_of: dt.date, work: Path) -> Prior:
     first_serial = int(latest[len(county) :]) + 1 if latest else 1
     decisions = decisions_file(county_code=county, folder=work)
     profile = _in_force(county, as_of)
-    return Prior(folder=folder, first_serial=first_serial, decisions=decisions, profile=profile)
+    app_feeds, pins = write_visit_feeds(visits_for_round(county=county, as_of=as_of), work / "app")
+    return Prior(
+        folder=folder,
+        first_serial=first_serial,
+        decisions=decisions,
+        profile=profile,
+        app_feeds=app_feeds,
+        pins=pins,
+    )
 
 
 def _in_force(county: str, as_of: dt.date) -> Profile | None:

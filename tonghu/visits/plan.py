@@ -130,8 +130,8 @@ def _regular_due(rules: Visits, *, history: History, raised: bool, today: date) 
         else f"至少每{every}个月入户走访一次"
     )
     home = months_after(history.last_home, every) if history.last_home else today
-    assert history.last_contact is not None  # checked by next_due
-    contact = months_after(history.last_contact, rules.contact_every_months)
+    last_contact = history.last_contact or today  # next_due sends the never-visited elsewhere
+    contact = months_after(last_contact, rules.contact_every_months)
     if contact < home:
         return Due("contact", contact, f"至少每{rules.contact_every_months}个月联系一次")
     return Due("home", home, home_rule)

@@ -11,7 +11,7 @@ from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from tonghu.accounts.roles import Capability
-from tonghu.accounts.scope import scoped
+from tonghu.accounts.scope import scoped, within
 from tonghu.children.models import Child, ChildRecord
 from tonghu.guardianship.selectors import latest_grades
 from tonghu.services.lists import profile_in_force
@@ -141,3 +141,18 @@ def _parent_states(child_pks: list[int]) -> dict[int, set[str]]:
 
 def visits_of(*, child: Child) -> QuerySet[Visit]:
     return child.visits.select_related("visited_by").order_by("-visited_on", "-pk")
+
+
+def visits_for_round(*, county: str, as_of: dt.date) -> QuerySet[Visit]:
+    """The visits a round of ``county`` reads as feed rows: those made by its base date."""
+    return (
+        Visit.objects.filter(within("child__residence_division_id", county), visited_on__lte=as_of)
+        .select_related("child", "visited_by")
+        .order_by("pk")
+    )
+
+
+def visits_fingerprint() -> str:
+    """Changes when a visit is recorded, so re-running a round then recomputes it."""
+    found = Visit.objects.aggregate(count=Count("pk"), last=Max("pk"))
+    return f"visits:{found['count']}:{found['last']}"

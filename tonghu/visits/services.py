@@ -42,7 +42,7 @@ DERIVED = ("is_left_behind", "key_care", "difficulty", "services")
 
 
 @dataclass
-class VisitConflict(Exception):
+class VisitConflictError(Exception):
     """The file changed after the form was opened: the director must decide."""
 
     version: int
@@ -92,7 +92,7 @@ def visit_record(
     """Save a visit once per ``token`` and apply its findings to the file.
 
     If the file changed since the form showed version ``child_version`` and the director
-    has not said how to resolve it, nothing is saved and ``VisitConflict`` lists what
+    has not said how to resolve it, nothing is saved and ``VisitConflictError`` lists what
     changed; ``resolution`` "mine" applies the findings anyway, "keep" saves the visit
     without touching the file.
     """
@@ -135,7 +135,7 @@ def _record(
         Visit.Resolution.KEEP,
     }:
         changes = list(child.changes.order_by("-at", "-pk")[:10])
-        raise VisitConflict(version=child.version, changes=changes)
+        raise VisitConflictError(version=child.version, changes=changes)
     visit = Visit.objects.create(
         child=child, kind=kind, visited_on=visited_on, visited_by=user, token=token,
         note=note.strip(), child_version=child_version, resolution=resolution, **findings,

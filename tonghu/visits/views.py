@@ -17,7 +17,7 @@ from tonghu.children.services import child_open
 from tonghu.visits.forms import VisitForm
 from tonghu.visits.plan import STATUS_LABELS, Status
 from tonghu.visits.selectors import visits_of, worklist
-from tonghu.visits.services import FINDINGS, VisitConflict, visit_initial, visit_record
+from tonghu.visits.services import FINDINGS, VisitConflictError, visit_initial, visit_record
 
 SAVED_HEADER = "X-Tonghu-Visit"  # the offline outbox knows a submission landed by this
 
@@ -72,7 +72,7 @@ def visit_new(request: HttpRequest, child_id: str) -> HttpResponse:
             child_version=data["child_version"],
             resolution=data["resolution"] or "",
         )
-    except VisitConflict as conflict:
+    except VisitConflictError as conflict:
         post = request.POST.copy()
         post["child_version"] = str(conflict.version)
         return _form_page(request, child=child, form=VisitForm(post), conflict=conflict, status=409)
@@ -88,7 +88,7 @@ def _form_page(
     *,
     child: Any,
     form: VisitForm,
-    conflict: VisitConflict | None = None,
+    conflict: VisitConflictError | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = {"child": child, "form": form, "conflict": conflict}

@@ -20,7 +20,9 @@ from tonghu.audit.services import audit_record
 from tonghu.children.models import VerificationTask
 from tonghu.config.api import api
 from tonghu.conftest import World, edu_upload
+from tonghu.guardianship.tests import matrix as guardianship_matrix
 from tonghu.linkage.models import ReviewPair
+from tonghu.roster.tests import scope as roster_scope
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.services.models import Referral
 
@@ -301,6 +303,108 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ALL_ROLES,
         "redirect",
         method="post",
+    ),
+    Endpoint(
+        "roster:list", roster_scope.roster_url, SEE_CHILDREN, "list", roster_scope.worker_marker
+    ),
+    Endpoint("roster:export", lambda w, r, i: reverse("roster:export"), SEE_CHILDREN, "list"),
+    Endpoint("roster:worker", roster_scope.worker_url("roster:worker"), SEE_CHILDREN, "object"),
+    Endpoint(
+        "roster:training_add",
+        roster_scope.worker_url("roster:training_add"),
+        frozenset({Role.COUNTY_STAFF, Role.SUPERVISOR}),
+        "object",
+        method="post",
+        payload=lambda: {"on": "2025-03-01", "topic": "儿童主任业务培训", "hours": "4"},
+    ),
+    Endpoint(
+        "roster:worker_edit",
+        roster_scope.worker_url("roster:worker_edit"),
+        frozenset({Role.COUNTY_STAFF}),
+        "object",
+        method="post",
+        payload=lambda: {"phone": "13812345678", "appointed_on": "2024-01-01", "note": ""},
+    ),
+    Endpoint(
+        "guardianship:child",
+        lambda w, r, i: reverse("guardianship:child", args=[_child(w, r, i)]),
+        SEE_CHILDREN,
+        "object",
+    ),
+    Endpoint(
+        "guardianship:assess",
+        lambda w, r, i: reverse("guardianship:assess", args=[_child(w, r, i)]),
+        guardianship_matrix.EDITORS,
+        "object",
+        method="post",
+        payload=guardianship_matrix.assessment_payload,
+    ),
+    Endpoint(
+        "guardianship:agreement_add",
+        lambda w, r, i: reverse("guardianship:agreement_add", args=[_child(w, r, i)]),
+        guardianship_matrix.EDITORS,
+        "object",
+        method="post",
+        payload=guardianship_matrix.agreement_payload,
+    ),
+    Endpoint(
+        "guardianship:agreement_unfit",
+        guardianship_matrix.agreement_url("guardianship:agreement_unfit"),
+        guardianship_matrix.EDITORS,
+        "object",
+        method="post",
+        payload=lambda: {"reason": "长期在外务工，无法照护"},
+    ),
+    Endpoint(
+        "guardianship:agreement_file",
+        guardianship_matrix.agreement_url("guardianship:agreement_file", with_file=True),
+        SEE_CHILDREN,
+        "object",
+    ),
+    Endpoint(
+        "guardianship:contact_add",
+        lambda w, r, i: reverse(
+            "guardianship:contact_add", args=[guardianship_matrix.left_behind(w, r, i)]
+        ),
+        guardianship_matrix.EDITORS,
+        "object",
+        method="post",
+        payload=guardianship_matrix.contact_payload,
+    ),
+    Endpoint(
+        "guardianship:tasks",
+        guardianship_matrix.tasks_url,
+        frozenset({Role.COUNTY_STAFF}),
+        "list",
+        guardianship_matrix.task_marker,
+    ),
+    Endpoint(
+        "guardianship:task_handle",
+        lambda w, r, i: reverse(
+            "guardianship:task_handle", args=[guardianship_matrix.task(w, r, i)]
+        ),
+        frozenset({Role.COUNTY_STAFF}),
+        "object",
+        method="post",
+        payload=lambda: {"note": "已入户核查并落实临时监护"},
+    ),
+    Endpoint(
+        "visits:worklist",
+        lambda w, r, i: reverse("visits:worklist"),
+        frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF}),
+        "list",
+    ),
+    Endpoint(
+        "visits:child",
+        lambda w, r, i: reverse("visits:child", args=[_child(w, r, i)]),
+        SEE_CHILDREN,
+        "object",
+    ),
+    Endpoint(
+        "visits:new",
+        lambda w, r, i: reverse("visits:new", args=[_child(w, r, i)]),
+        frozenset({Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF}),
+        "object",
     ),
     Endpoint("api:openapi-json", lambda w, r, i: "/api/openapi.json", ALL_ROLES, "public"),
 )

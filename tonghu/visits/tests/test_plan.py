@@ -89,7 +89,8 @@ def test_raised_frequency_makes_home_visits_monthly() -> None:
     normal = _due(history)
     raised = _due(history, raised=True)
     assert raised.on == months_after(date(2026, 10, 18), RULES.raised.home_visit_every_months)
-    assert raised.kind == "home" and "加大走访频次" in raised.rule
+    assert raised.kind == "home"
+    assert "加大走访频次" in raised.rule
     assert raised.on < normal.on or normal.kind == "contact"
     assert status_of(raised, TODAY) is Status.TODAY
 
@@ -124,7 +125,8 @@ def test_key_care_visits_spread_over_the_quarter() -> None:
     due = _due(
         History(last_home=last, last_contact=last, home_this_quarter=quota - 1), key_care=True
     )
-    assert due.on == TODAY and status_of(due, TODAY) is Status.TODAY
+    assert due.on == TODAY
+    assert status_of(due, TODAY) is Status.TODAY
     late = _due(
         History(last_home=last - timedelta(days=1), last_contact=last, home_this_quarter=1),
         key_care=True,

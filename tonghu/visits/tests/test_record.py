@@ -18,7 +18,7 @@ from tonghu.children.services import child_correct
 from tonghu.conftest import make_user
 from tonghu.visits.models import Visit
 from tonghu.visits.selectors import worklist
-from tonghu.visits.services import VisitConflict, visit_initial, visit_record
+from tonghu.visits.services import VisitConflictError, visit_initial, visit_record
 
 
 def _director(child: Child) -> User:
@@ -66,7 +66,8 @@ def test_form_starts_from_the_last_visit_and_confirming_changes_nothing(county_r
     assert outcome.created
     assert outcome.visit.file_changes == []
     after = Child.objects.get(pk=child.pk)
-    assert after.is_left_behind and after.version == child.version
+    assert after.is_left_behind
+    assert after.version == child.version
 
 
 def test_parents_back_home_ends_left_behind_through_the_rules(county_round: Path) -> None:
@@ -79,7 +80,8 @@ def test_parents_back_home_ends_left_behind_through_the_rules(county_round: Path
     assert "is_left_behind" in outcome.visit.file_changes
     assert after.version == child.version + 1
     change = ChildChange.objects.get(child=child, field="is_left_behind")
-    assert change.kind == ChildChange.Kind.CHANGED and "走访" in change.why
+    assert change.kind == ChildChange.Kind.CHANGED
+    assert "走访" in change.why
     assert AuditEntry.objects.filter(object_type="visit", action="create").count() == 1
 
 
@@ -89,7 +91,8 @@ def test_living_alone_makes_the_child_key_care(county_round: Path) -> None:
     assert child is not None
     _record(_director(child), child, findings=_findings(child, lives_alone=True))
     after = Child.objects.get(pk=child.pk)
-    assert "no_guardian" in after.key_care and after.is_key_care
+    assert "no_guardian" in after.key_care
+    assert after.is_key_care
     assert "监护缺失" in after.reasons
 
 
@@ -99,7 +102,8 @@ def test_the_same_form_token_saves_one_visit(county_round: Path) -> None:
     token = uuid.uuid4()
     first = _record(user, child, token=token)
     again = _record(user, child, token=token)
-    assert first.created and not again.created
+    assert first.created
+    assert not again.created
     assert again.visit.pk == first.visit.pk
     assert Visit.objects.filter(child=child).count() == 1
 
@@ -110,12 +114,13 @@ def test_a_file_changed_meanwhile_is_a_conflict_the_director_resolves(county_rou
     seen_version = child.version
     child_correct(user=user, child_id=child.child_id, field="stage", value="初中", reason="核实")
     findings = _findings(child, father_status="在家", mother_status="在家")
-    with pytest.raises(VisitConflict) as raised:
+    with pytest.raises(VisitConflictError) as raised:
         _record(user, child, findings=findings, child_version=seen_version)
     assert any(change.field == "stage" for change in raised.value.changes)
     assert not Visit.objects.filter(child=child).exists()  # nothing saved silently
     kept = _record(user, child, findings=findings, child_version=seen_version, resolution="keep")
-    assert kept.visit.file_changes == [] and Child.objects.get(pk=child.pk).is_left_behind
+    assert kept.visit.file_changes == []
+    assert Child.objects.get(pk=child.pk).is_left_behind
     mine = _record(user, child, findings=findings, child_version=seen_version, resolution="mine")
     assert "is_left_behind" in mine.visit.file_changes
     assert not Child.objects.get(pk=child.pk).is_left_behind
@@ -125,9 +130,8 @@ def test_worklist_shows_the_village_due_visits_and_a_visit_moves_it(county_round
     child = _left_behind()
     user = _director(child)
     items = worklist(user=user)
-    assert items and all(
-        i.child.residence_division_id == child.residence_division_id for i in items
-    )
+    assert items
+    assert all(i.child.residence_division_id == child.residence_division_id for i in items)
     mine = next(i for i in items if i.child.pk == child.pk)
     _record(user, child)
     moved = next(i for i in worklist(user=user) if i.child.pk == child.pk)
@@ -167,3 +171,23 @@ def test_future_date_refused_in_chinese(county_round: Path) -> None:
     assert response.status_code == 400
     assert "走访日期不能晚于今天" in response.content.decode()
     assert not Visit.objects.exists()
+
+
+def test_the_next_round_reads_the_visit_like_a_feed(
+    county_round: Path, synthetic_county: Path, tmp_path: Path
+) -> None:
+    from django.core.management import call_command  # noqa: PLC0415
+
+    child = _left_behind()
+    findings = _findings(child, father_status="在家", mother_status="在家",
+                         father_away_code="", mother_away_code="")  # fmt: skip
+    outcome = _record(_director(child), child, findings=findings)
+    Visit.objects.filter(pk=outcome.visit.pk).update(visited_on="2025-12-01")
+    call_command("round_run", str(synthetic_county / "feeds"), as_of="2025-12-31",
+                 export=str(tmp_path / "next"))  # fmt: skip
+    after = Child.objects.get(pk=child.pk)
+    assert after.last_round.as_of.isoformat() == "2025-12-31"  # type: ignore[union-attr]
+    assert after.child_id == child.child_id and after.present
+    assert not after.is_left_behind  # the visit is the child's latest visit record
+    assert after.records.filter(round=after.last_round, source="visit_survey",
+                                record_key__startswith="TV").exists()  # fmt: skip
