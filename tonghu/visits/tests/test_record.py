@@ -187,7 +187,8 @@ def test_the_next_round_reads_the_visit_like_a_feed(
                  export=str(tmp_path / "next"))  # fmt: skip
     after = Child.objects.get(pk=child.pk)
     assert after.last_round.as_of.isoformat() == "2025-12-31"  # type: ignore[union-attr]
-    assert after.child_id == child.child_id and after.present
+    assert after.child_id == child.child_id
+    assert after.present
     assert not after.is_left_behind  # the visit is the child's latest visit record
     assert after.records.filter(round=after.last_round, source="visit_survey",
                                 record_key__startswith="TV").exists()  # fmt: skip

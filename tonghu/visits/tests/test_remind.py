@@ -7,7 +7,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from tonghu.accounts.roles import Role
 from tonghu.children.models import Child
@@ -22,7 +21,7 @@ TODAY = dt.date(2026, 11, 18)
 def village(world: World) -> Child:
     child = world.child_in(Role.CHILD_DIRECTOR)
     found = world.round_for(Role.CHILD_DIRECTOR, inside=True)
-    found.completed_at = timezone.make_aware(dt.datetime(2026, 10, 1, 12))
+    found.completed_at = dt.datetime(2026, 10, 1, 12, tzinfo=dt.UTC)
     found.save()
     Child.objects.filter(pk=child.pk).update(is_left_behind=True, first_round=found)
     return child
@@ -45,7 +44,8 @@ def test_overdue_visit_and_lapsed_contact_are_sent_once(world: World, village: C
     kinds = set(notes.values_list("kind", flat=True))
     assert kinds == {Notification.Kind.VISIT_OVERDUE, Notification.Kind.CONTACT_LAPSED}
     overdue = notes.get(kind=Notification.Kind.VISIT_OVERDUE)
-    assert village.child_id in overdue.text and village.name not in overdue.text
+    assert village.child_id in overdue.text
+    assert village.name not in overdue.text
     assert "新增站内提醒" in output
     _run()  # the same day again: nothing new
     assert Notification.objects.filter(user=director).count() == notes.count()
@@ -74,7 +74,8 @@ def test_other_villages_children_are_not_in_a_directors_reminders(
             "text", flat=True
         )
     )
-    assert village.child_id in texts and other.child_id not in texts
+    assert village.child_id in texts
+    assert other.child_id not in texts
 
 
 def test_bad_date_is_refused_in_chinese(world: World) -> None:
