@@ -22,7 +22,7 @@ class VisitForm(forms.Form):
         widget=forms.RadioSelect,
     )  # fmt: skip
     visited_on = forms.DateField(
-        label="走访日期", widget=forms.DateInput(attrs={"type": "date"}),
+        label="走访日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "日期应写成 YYYY-MM-DD。"},
     )  # fmt: skip
     father_status = forms.ChoiceField(
@@ -34,7 +34,7 @@ class VisitForm(forms.Form):
     )  # fmt: skip
     father_away_since = forms.DateField(
         label="父亲外出起始日期", required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )  # fmt: skip
     mother_status = forms.ChoiceField(
         label="母亲状况", choices=BLANK + PARENT_STATE_CHOICES, required=False
@@ -45,7 +45,7 @@ class VisitForm(forms.Form):
     )  # fmt: skip
     mother_away_since = forms.DateField(
         label="母亲外出起始日期", required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )  # fmt: skip
     actual_guardian = forms.CharField(label="实际照料人", required=False, max_length=50)
     guardianship_type = forms.ChoiceField(

@@ -5,6 +5,7 @@
 (() => {
   const KEY = "tonghu-visit-outbox";
   const SAVED_HEADER = "X-Tonghu-Visit";
+  const sending = new Set(); // tokens on the wire: a double tap or a flush never sends twice
 
   const load = () => {
     try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch { return []; }
@@ -48,7 +49,9 @@
     try {
       let sent = 0;
       for (const draft of load().filter((d) => d.state === "pending")) {
-        const result = await send(draft);
+        if (sending.has(draft.token)) continue;
+        sending.add(draft.token);
+        const result = await send(draft).finally(() => sending.delete(draft.token));
         if (result === "offline") break;
         if (result.saved) { drop(draft.token); sent += 1; } else { mark(draft.token, "attention"); }
       }
@@ -90,27 +93,38 @@
     restore(form);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const buttons = form.querySelectorAll("button[type=submit]");
-      buttons.forEach((b) => { b.disabled = true; });
-      const fields = [...new FormData(form, event.submitter).entries()];
-      const token = form.elements.namedItem("token").value;
-      const draft = { token, action: form.action, fields, state: "pending", at: Date.now() };
-      upsert(draft);
-      const result = await send(draft);
-      if (result === "offline") {
-        say("网络不可用：本次走访已保存在本机，恢复联网后自动发送（只发送一次）。", "pending");
-        buttons.forEach((b) => { b.disabled = false; });
-        return;
+      const current = form.elements.namedItem("token").value;
+      if (sending.has(current)) return;
+      sending.add(current);
+      try {
+        await submitDraft(form, event.submitter);
+      } finally {
+        sending.delete(current);
       }
-      if (result.saved) {
-        drop(token);
-        location.assign(result.saved);
-        return;
-      }
-      // The server answered with a conflict or errors: let it show them as a page.
-      mark(token, "attention");
-      HTMLFormElement.prototype.submit.call(form);
     });
+  };
+
+  const submitDraft = async (form, submitter) => {
+    const buttons = form.querySelectorAll("button[type=submit]");
+    buttons.forEach((b) => { b.disabled = true; });
+    const fields = [...new FormData(form, submitter).entries()];
+    const token = form.elements.namedItem("token").value;
+    const draft = { token, action: form.action, fields, state: "pending", at: Date.now() };
+    upsert(draft);
+    const result = await send(draft);
+    if (result === "offline") {
+      say("网络不可用：本次走访已保存在本机，恢复联网后自动发送（只发送一次）。", "pending");
+      buttons.forEach((b) => { b.disabled = false; });
+      return;
+    }
+    if (result.saved) {
+      drop(token);
+      location.assign(result.saved);
+      return;
+    }
+    // The server answered with a conflict or errors: let it show them as a page.
+    mark(token, "attention");
+    HTMLFormElement.prototype.submit.call(form);
   };
 
   document.addEventListener("DOMContentLoaded", () => {
