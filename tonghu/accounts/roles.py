@@ -54,6 +54,7 @@ class Capability(StrEnum):
     MANAGE_ROUNDS = "manage_rounds"
     EDIT_CHILDREN = "edit_children"  # correct a value on a child's file
     ANSWER_TASKS = "answer_tasks"  # 核实 tasks of one's department (civil affairs for staff)
+    HANDLE_INTERVENTIONS = "handle_interventions"  # 监护缺失 tasks of county civil affairs
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -81,6 +82,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.FILE_REPORTS,
             Capability.UPLOAD_FEEDS,
             Capability.MANAGE_ROUNDS,
+            Capability.HANDLE_INTERVENTIONS,
         }
     ),
     Role.CITY_STAFF: frozenset({Capability.VIEW_CHILDREN}),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from tonghu.accounts.roles import Capability, Role
+from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import scoped
 from tonghu.children.models import Child
 from tonghu.guardianship.models import Assessment, CareAgreement, InterventionTask
@@ -112,9 +112,8 @@ def lapsed_contacts(*, children: QuerySet[Child], today: dt.date) -> list[Lapsed
 
 
 def handles_interventions(user: User) -> bool:
-    """区县民政: county civil-affairs staff handle 监护缺失 interventions (the role that may edit
-    children at county level)."""
-    return user.can(Capability.EDIT_CHILDREN) and user.role == Role.COUNTY_STAFF
+    """区县民政: county civil-affairs staff handle 监护缺失 interventions."""
+    return user.can(Capability.HANDLE_INTERVENTIONS)
 
 
 def intervention_tasks_for(*, user: User) -> QuerySet[InterventionTask]:

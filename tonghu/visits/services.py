@@ -129,7 +129,7 @@ def _record(
     child_version: int,
     resolution: str,
 ) -> VisitOutcome:
-    child = Child.objects.select_for_update().select_related("last_round").get(pk=child.pk)
+    child = Child.objects.select_for_update().get(pk=child.pk)
     if child.version != child_version and resolution not in {
         Visit.Resolution.MINE,
         Visit.Resolution.KEEP,

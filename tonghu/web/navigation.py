@@ -20,6 +20,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("行政区划", None, "divisions:mine"),
     NavItem("监测摸排", Capability.UPLOAD_FEEDS, "rounds:list"),
     NavItem("核实任务", Capability.ANSWER_TASKS, "children:tasks"),
+    NavItem("监护干预任务", Capability.HANDLE_INTERVENTIONS, "guardianship:tasks"),
     NavItem("转介任务", Capability.VIEW_REFERRALS, "services:inbox"),
     NavItem("服务实现程度", Capability.VIEW_CHILDREN, "services:coverage"),
     NavItem("走访探视", Capability.EDIT_CHILDREN, "visits:worklist"),
