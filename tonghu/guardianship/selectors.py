@@ -15,7 +15,7 @@ from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import scoped
 from tonghu.children.models import Child
 from tonghu.guardianship.models import Assessment, CareAgreement, InterventionTask
-from tonghu.services.lists import profile_in_force
+from tonghu.services.lists import profiles_in_force
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
@@ -86,26 +86,23 @@ def lapsed_contacts(*, children: QuerySet[Child], today: dt.date) -> list[Lapsed
         )
         .order_by("residence_division_id", "child_id")
     )
-    limits: dict[str, int] = {}
+    profile_of_county = profiles_in_force(day=today)
     lapsed: list[LapsedContact] = []
     for child in rows:
-        county = child.residence_division_id[:6]
-        if county not in limits:
-            profile = profile_in_force(county_code=county, day=today)
-            limits[county] = profile.visits.parent_contact_every_days
+        limit = profile_of_county(child.residence_division_id[:6]).visits.parent_contact_every_days
         last_contact: dt.date | None = child.last_contact
         first_found: dt.datetime | None = child.first_found
         reference = contact_reference(
             last_contact=last_contact, first_found=first_found, today=today
         )
         days_since = (today - reference).days
-        if is_lapsed(days_since=days_since, limit_days=limits[county]):
+        if is_lapsed(days_since=days_since, limit_days=limit):
             lapsed.append(
                 LapsedContact(
                     child=child,
                     last_contact=last_contact,
                     days_since=days_since,
-                    limit_days=limits[county],
+                    limit_days=limit,
                 )
             )
     return lapsed

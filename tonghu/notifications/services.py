@@ -24,18 +24,24 @@ class Reminder:
     key: str  # the same key for the same user is sent once
 
 
-def notify(*, reminders: Iterable[Reminder]) -> int:
-    """Store the reminders not sent before; returns how many are new."""
+def notify(*, reminders: Iterable[Reminder]) -> list[Notification]:
+    """Store the reminders not sent before (by user and key); returns the new ones."""
+    wanted = {(r.user.pk, r.key[:120]): r for r in reminders}
+    if not wanted:
+        return []
+    sent = set(
+        Notification.objects.filter(
+            user__in={user for user, _ in wanted}, key__in={key for _, key in wanted}
+        ).values_list("user_id", "key")
+    )
     rows = [
-        Notification(user=r.user, kind=r.kind, text=r.text[:300], url=r.url, key=r.key[:120])
-        for r in reminders
+        Notification(user=r.user, kind=r.kind, text=r.text[:300], url=r.url, key=key)
+        for (user, key), r in wanted.items()
+        if (user, key) not in sent
     ]
-    if not rows:
-        return 0
-    users = {row.user.pk for row in rows}
-    before = Notification.objects.filter(user__in=users).count()
+    # ignore_conflicts: a parallel run that stored one meanwhile is not an error.
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return Notification.objects.filter(user__in=users).count() - before
+    return rows
 
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:

@@ -20,7 +20,7 @@ from tonghu.children.models import Child
 from tonghu.divisions.codes import Level
 from tonghu.divisions.models import Division
 from tonghu.roster.models import Training, Worker, mask_phone
-from tonghu.services.lists import profile_in_force
+from tonghu.services.lists import profiles_in_force
 
 WORKER_ROLES = (Role.CHILD_DIRECTOR, Role.SUPERVISOR)
 TOWN_DIGITS = Level.TOWN.prefix_length
@@ -203,14 +203,10 @@ def roster_for(*, user: User, today: dt.date, only: str = "") -> Roster:
         .order_by("code")
         .values_list("code", "name")
     }
-    limits: dict[str, int] = {}
+    profile_of_county = profiles_in_force(day=today)
 
     def limit(code: str) -> int:
-        county = code[:COUNTY_DIGITS]
-        if county not in limits:
-            profile = profile_in_force(county_code=county, day=today)
-            limits[county] = profile.roster.children_per_director_max
-        return limits[county]
+        return profile_of_county(code[:COUNTY_DIGITS]).roster.children_per_director_max
 
     villages: dict[str, VillageRow] = {
         code: VillageRow(code, name, limit(code))

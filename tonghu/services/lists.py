@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +61,11 @@ def profile_in_force(*, county_code: str, day: dt.date) -> Profile:
     if kept is None:
         return load_profile(settings.TONGHU_PROFILE)
     return _validated(kept.content, kept.file_name)
+
+
+def profiles_in_force(*, day: dt.date) -> Callable[[str], Profile]:
+    """``profile_in_force`` on ``day`` for many counties (6-digit code), each read once."""
+    return cache(lambda county_code: profile_in_force(county_code=county_code, day=day))
 
 
 def lists_fingerprint() -> str:

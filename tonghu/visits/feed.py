@@ -7,6 +7,7 @@ Each row is pinned to its child: ``pins`` tells the round which child a row belo
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,8 +28,8 @@ def _yes(flag: bool) -> str:
     return "是" if flag else "否"
 
 
-def _day(value: object) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else ""
+def _day(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
 
 
 def _identity(child: Child) -> dict[str, str]:

@@ -34,8 +34,7 @@ def remind(*, today: dt.date) -> Counter[str]:
     sent: Counter[str] = Counter()
     users = User.objects.filter(is_active=True, role__in=REMINDED_ROLES).select_related("division")
     for user in users.order_by("pk"):
-        for reminder in _reminders(user, today):
-            sent[reminder.kind] += notify(reminders=[reminder])
+        sent.update(note.kind for note in notify(reminders=_reminders(user, today)))
     return sent
 
 

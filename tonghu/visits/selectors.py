@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,7 @@ from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import scoped, within
 from tonghu.children.models import Child, ChildRecord
 from tonghu.guardianship.selectors import latest_grades
-from tonghu.services.lists import profile_in_force
+from tonghu.services.lists import profiles_in_force
 from tonghu.visits.models import Visit
 from tonghu.visits.plan import (
     STATUS_LABELS,
@@ -72,6 +71,7 @@ def worklist(*, user: User, today: dt.date | None = None) -> list[WorkItem]:
     """Each child's next due contact or home visit, by village, overdue first."""
     today = today or timezone.localdate()
     start = quarter_start(today)
+    latest_visit = Visit.objects.filter(child=OuterRef("pk")).order_by("-visited_on", "-pk")
     children = list(
         plan_children(user=user)
         .select_related("residence_division", "first_round")
@@ -82,21 +82,23 @@ def worklist(*, user: User, today: dt.date | None = None) -> list[WorkItem]:
                 "visits", filter=Q(visits__kind=Visit.Kind.HOME, visits__visited_on__gte=start)
             ),
             feed_visit=_feed_visits("last_round"),
+            father_now=Subquery(latest_visit.values("father_status")[:1]),
+            mother_now=Subquery(latest_visit.values("mother_status")[:1]),
         )
     )
     grades = latest_grades(child_ids=[child.pk for child in children])
-    parents = _parent_states([child.pk for child in children])
+    profile_of_county = profiles_in_force(day=today)
     items = []
     for child in children:
-        rules = profile_in_force(county_code=child.residence_division_id[:6], day=today).visits
-        history = _history(child, start)
+        rules = profile_of_county(child.residence_division_id[:6]).visits
         grade = grades.get(child.pk)
+        parents = (child.father_now, child.mother_now)
         raised = is_raised(
-            rules, grade=grade, key_care=child.key_care, parent_states=parents[child.pk]
+            rules, grade=grade, key_care=child.key_care, parent_states=[s for s in parents if s]
         )
         due = next_due(
             rules,
-            history=history,
+            history=_history(child, start),
             key_care=child.is_key_care,
             raised=raised,
             identified_on=_identified_on(child),
@@ -120,23 +122,6 @@ def _history(child: Child, start: dt.date) -> History:
 def _identified_on(child: Child) -> dt.date | None:
     completed = child.first_round.completed_at if child.first_round else None
     return timezone.localdate(completed) if completed else None
-
-
-def _parent_states(child_pks: list[int]) -> dict[int, set[str]]:
-    """Each child's parents' states as the latest of our visits states them."""
-    states: dict[int, set[str]] = defaultdict(set)
-    latest = (
-        Visit.objects.filter(child_id__in=child_pks)
-        .order_by("child_id", "-visited_on", "-pk")
-        .values_list("child_id", "father_status", "mother_status")
-    )
-    seen: set[int] = set()
-    for child_pk, father, mother in latest:
-        if child_pk in seen:
-            continue
-        seen.add(child_pk)
-        states[child_pk] = {state for state in (father, mother) if state}
-    return states
 
 
 def visits_of(*, child: Child) -> QuerySet[Visit]:
