@@ -4,13 +4,16 @@ so that each role has a nearest child outside its scope (sibling village, town, 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tonghu import clock as tonghu_clock
 from tonghu.accounts.models import User
 from tonghu.accounts.roles import Department, Role
 from tonghu.children.models import Child
@@ -140,6 +143,31 @@ def world(db: None) -> World:
     for county in ("410402000000", "410403000000"):
         built.rounds[county] = Round.objects.create(county_id=county, as_of=dt.date(2025, 6, 30))
     return built
+
+
+class Clock:
+    """The test's hand on tonghu.clock: ``clock.set(...)``, ``clock.advance(hours=1)``."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.set(at)
+
+    def set(self, at: dt.datetime) -> dt.datetime:
+        tonghu_clock.set_now(at)
+        return at
+
+    def advance(self, **delta: float) -> dt.datetime:
+        return self.set(tonghu_clock.now() + dt.timedelta(**delta))
+
+    @property
+    def now(self) -> dt.datetime:
+        return tonghu_clock.now()
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """A stopped clock at 2026-11-23 09:00 Beijing time (a Monday), let go after the test."""
+    yield Clock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    tonghu_clock.set_now(None)
 
 
 @pytest.fixture(autouse=True)

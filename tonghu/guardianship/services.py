@@ -7,12 +7,10 @@ Reminder texts name children by their child_id only, never by name or ID number.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Page, Paginator
@@ -41,29 +39,27 @@ from tonghu.notifications.models import Notification
 from tonghu.notifications.services import Reminder, notify
 from tonghu.policy.profile import GUARDIANSHIP_GRADES
 from tonghu.services.lists import profile_in_force
+from tonghu.web.attachments import (
+    CONTENT_TYPES,
+    attachment_check,
+    attachment_path,
+    attachment_store,
+    files_dir,
+)
 
 if TYPE_CHECKING:
     from tonghu.policy.profile import Profile
 
 TASKS_PAGE_SIZE = 50
-MAX_FILE_BYTES = 10 * 1024 * 1024  # 10 MB
-# Magic bytes of the scanned agreement types accepted.
-FILE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", CareAgreement.FileType.PDF),
-    (b"\xff\xd8\xff", CareAgreement.FileType.JPG),
-    (b"\x89PNG\r\n\x1a\n", CareAgreement.FileType.PNG),
-)
-CONTENT_TYPES = {
-    CareAgreement.FileType.PDF: "application/pdf",
-    CareAgreement.FileType.JPG: "image/jpeg",
-    CareAgreement.FileType.PNG: "image/png",
-}
 MISSING = GUARDIANSHIP_GRADES[0]  # 监护缺失: the grade that opens an intervention task
+
+
+CARE_FILES = "care_files"
 
 
 def care_files_dir() -> Path:
     """Where scanned agreements are kept: outside the web root, read at call time."""
-    return Path(settings.VAR_DIR) / "care_files"
+    return files_dir(CARE_FILES)
 
 
 def county_of(child: Child) -> str:
@@ -219,36 +215,6 @@ def intervention_handle(*, user: User, task_id: int, note: str) -> InterventionT
     return task
 
 
-def care_file_check(upload: UploadedFile[bytes]) -> str:
-    """The scanned agreement's type by its first bytes (PDF, JPG or PNG) and at most 10 MB."""
-    size = upload.size or 0
-    if size == 0:
-        raise ValidationError({"file": "上传的文件是空的，请重新选择。"})
-    if size > MAX_FILE_BYTES:
-        megabytes = size / 1024 / 1024
-        raise ValidationError(
-            {"file": f"文件过大（{megabytes:.1f} MB），协议扫描件不能超过 10 MB。"}
-        )
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    for signature, file_type in FILE_SIGNATURES:
-        if head.startswith(signature):
-            return file_type
-    raise ValidationError({"file": "只能上传 PDF、JPG 或 PNG 格式的协议扫描件。"})
-
-
-def _store(*, child: Child, upload: UploadedFile[bytes], file_type: str) -> str:
-    relative = f"{child.residence_division_id[:6]}/{uuid.uuid4().hex}.{file_type}"
-    target = care_files_dir() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("xb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    target.chmod(0o600)
-    return relative
-
-
 @transaction.atomic
 def agreement_record(
     *,
@@ -270,8 +236,17 @@ def agreement_record(
         raise ValidationError({"relationship": "请填写被委托照护人与儿童的关系。"})
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": "委托截止日期不能早于起始日期。"})
-    file_type = care_file_check(upload) if upload is not None else ""
-    relative = _store(child=child, upload=upload, file_type=file_type) if upload else ""
+    file_type = attachment_check(upload, what="协议扫描件") if upload is not None else ""
+    relative = (
+        attachment_store(
+            folder=CARE_FILES,
+            county_code=child.residence_division_id[:6],
+            upload=upload,
+            file_type=file_type,
+        )
+        if upload
+        else ""
+    )
     try:
         agreement = CareAgreement.objects.create(
             child=child,
@@ -358,10 +333,7 @@ def agreement_file_open(*, user: User, child_id: str, agreement_id: int) -> tupl
     agreement = agreement_of(child=child, agreement_id=agreement_id)
     if agreement is None or not agreement.file_path:
         raise Http404("未找到该记录，或您无权查看。")
-    root = care_files_dir().resolve()
-    path = (root / agreement.file_path).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise Http404("未找到该文件。")
+    path = attachment_path(folder=CARE_FILES, relative=agreement.file_path)
     audit_record(
         actor=user,
         action=Action.EXPORT,
@@ -370,7 +342,7 @@ def agreement_file_open(*, user: User, child_id: str, agreement_id: int) -> tupl
         child_ids=[child.child_id],
         detail="下载委托照护协议扫描件",
     )
-    return path, CONTENT_TYPES[CareAgreement.FileType(agreement.file_type)]
+    return path, CONTENT_TYPES[agreement.file_type]
 
 
 @transaction.atomic

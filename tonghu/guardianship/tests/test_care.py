@@ -17,8 +17,9 @@ from tonghu.accounts.roles import Role
 from tonghu.audit.models import AuditEntry
 from tonghu.conftest import World, make_user
 from tonghu.guardianship.models import CareAgreement
-from tonghu.guardianship.services import MAX_FILE_BYTES, agreement_judge_unfit, agreement_record
+from tonghu.guardianship.services import agreement_judge_unfit, agreement_record
 from tonghu.notifications.models import Notification
+from tonghu.web.attachments import MAX_FILE_BYTES
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
