@@ -55,6 +55,9 @@ class Capability(StrEnum):
     EDIT_CHILDREN = "edit_children"  # correct a value on a child's file
     ANSWER_TASKS = "answer_tasks"  # 核实 tasks of one's department (civil affairs for staff)
     HANDLE_INTERVENTIONS = "handle_interventions"  # 监护缺失 tasks of county civil affairs
+    VIEW_CASES = "view_cases"  # protection cases in scope (officers: the police only)
+    APPROVE_CASES = "approve_cases"  # approve help plans and closures (上级或另一名工作人员)
+    HANDLE_ALERTS = "handle_alerts"  # dismiss a 预警 with a reason or open a case from it
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -64,6 +67,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.FILE_REPORTS,
             Capability.EDIT_CHILDREN,
             Capability.ANSWER_TASKS,
+            Capability.VIEW_CASES,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -72,6 +76,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.FILE_REPORTS,
             Capability.EDIT_CHILDREN,
             Capability.ANSWER_TASKS,
+            Capability.VIEW_CASES,
+            Capability.APPROVE_CASES,
+            Capability.HANDLE_ALERTS,
         }
     ),
     Role.COUNTY_STAFF: frozenset(
@@ -83,15 +90,19 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.UPLOAD_FEEDS,
             Capability.MANAGE_ROUNDS,
             Capability.HANDLE_INTERVENTIONS,
+            Capability.VIEW_CASES,
+            Capability.APPROVE_CASES,
+            Capability.HANDLE_ALERTS,
         }
     ),
-    Role.CITY_STAFF: frozenset({Capability.VIEW_CHILDREN}),
+    Role.CITY_STAFF: frozenset({Capability.VIEW_CHILDREN, Capability.VIEW_CASES}),
     Role.DEPARTMENT_OFFICER: frozenset(
         {
             Capability.VIEW_REFERRALS,
             Capability.ANSWER_TASKS,
             Capability.FILE_REPORTS,
             Capability.UPLOAD_FEEDS,
+            Capability.VIEW_CASES,
         }
     ),
     Role.REPORTER: frozenset({Capability.FILE_REPORTS}),

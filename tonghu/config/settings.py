@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tonghu.notifications",
     "tonghu.visits",
     "tonghu.guardianship",
+    "tonghu.cases",
     "tonghu.roster",
     "tonghu.web",
 ]

@@ -13,6 +13,11 @@ class Notification(models.Model):
         CONTACT_LAPSED = "contact_lapsed", "亲子联系中断"
         CARER_UNFIT = "carer_unfit", "委托照护人不适当"
         GUARDIANSHIP = "guardianship", "监护缺失"
+        CASE_NEW = "case_new", "新强制报告"
+        CASE_STEP = "case_step", "案件待办"
+        CASE_OVERDUE = "case_overdue", "案件逾期督办"
+        CASE_TASK = "case_task", "会商任务"
+        ALERT = "alert", "预警"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -7,6 +7,7 @@ dependency through django-ninja); its messages are rendered in Chinese with the 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
@@ -24,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from tonghu.cases.machine import TIMED_STATES
 from tonghu.pipeline.sources import CIVIL_CATEGORIES, PARENT_STATES, all_fields
 from tonghu.policy.coverage import narrowing_problems
 from tonghu.policy.rules import KEY_CARE_LABELS, Rule, RuleError, parse_rule
@@ -248,6 +250,51 @@ class Referrals(_Model):
     respond_within_days: Annotated[int, Field(ge=1, le=365)]  # untouched longer: overdue
 
 
+class TimeLimit(_Model):
+    """A step's time limit: hours for the urgent ones (立即 = 1 hour), days for the rest."""
+
+    hours: Annotated[int, Field(ge=1, le=720)] | None = None
+    days: Annotated[int, Field(ge=1, le=365)] | None = None
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> TimeLimit:
+        if (self.hours is None) == (self.days is None):
+            raise ValueError("时限须写 hours（小时）或 days（日）之一")
+        return self
+
+    @property
+    def delta(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.hours) if self.hours else dt.timedelta(days=self.days or 0)
+
+    @property
+    def label(self) -> str:
+        return f"{self.hours}小时" if self.hours else f"{self.days}日"
+
+
+class Cases(_Model):
+    """强制报告与个案处置：each state's time limit, follow-up rhythm and related deadlines."""
+
+    deadlines: dict[str, TimeLimit]
+    follow_up_every_days: Annotated[int, Field(ge=1, le=365)]
+    monitoring_min_days: Annotated[int, Field(ge=0, le=3650)]
+    conference_task_days: Annotated[int, Field(ge=1, le=365)]
+    transfer_accept_days: Annotated[int, Field(ge=1, le=365)]
+
+    @model_validator(mode="after")
+    def _every_state_timed(self) -> Cases:
+        expected = {state.value for state in TIMED_STATES}
+        unknown = sorted(set(self.deadlines) - expected)
+        missing = sorted(expected - set(self.deadlines))
+        if unknown:
+            raise ValueError(f"deadlines 中不认识的环节 {'、'.join(unknown)}")
+        if missing:
+            raise ValueError(f"deadlines 缺少环节 {'、'.join(missing)} 的时限")
+        return self
+
+    def limit(self, state: str) -> TimeLimit:
+        return self.deadlines[state]
+
+
 class LedgerGroup(_Model):
     title: Annotated[str, Field(min_length=1)]
     fields: Annotated[tuple[str, ...], Field(min_length=1), _subset_of(LEDGER_FIELDS)]
@@ -268,6 +315,7 @@ class Profile(_Model):
     visits: Visits
     assessment: Assessment
     roster: Roster
+    cases: Cases
     ledger: Annotated[tuple[LedgerGroup, ...], Field(min_length=1)]
 
     def service(self, code: str) -> Service:
