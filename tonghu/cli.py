@@ -32,6 +32,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         ("remind",), "remind", "生成走访到期、逾期和亲子联系中断的站内提醒（每天由 cron 运行）"
     ),
+    Subcommand(
+        ("escalate",), "escalate", "检查案件办理时限，逾期环节逐级升级督办（由 cron 每5分钟运行）"
+    ),
     Subcommand(("token", "create"), "token_create", "为用户签发 API 令牌，令牌只显示一次"),
     Subcommand(("serve",), "runserver", "启动网页服务（开发和演示用）"),
     Subcommand(("check",), "check", "检查配置"),

@@ -265,3 +265,28 @@ class ReportForm(forms.Form):
     @property
     def place_division(self) -> Division:
         return self.places[self.cleaned_data["place"]]
+
+
+# --- the case page's other forms ------------------------------------------------------
+
+
+class FileForm(forms.Form):
+    file = forms.FileField(label="材料文件（PDF、JPG、PNG，不超过10 MB）")
+    description = forms.CharField(label="说明", max_length=100)
+
+
+class LinkChildForm(forms.Form):
+    child_id = forms.CharField(label="台账儿童编号", max_length=14)
+
+
+class TransferForm(forms.Form):
+    to_county = forms.CharField(label="接收区县（12位区划代码）", max_length=12)
+    reason = forms.CharField(label="移交原因", max_length=200)
+
+
+class TransferAcceptForm(forms.Form):
+    division = forms.ChoiceField(label="儿童现居乡镇（街道）或村（社区）")
+
+    def __init__(self, *args: Any, places: list[Division], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["division"].choices = [("", "请选择"), *((p.code, p.name) for p in places)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,16 +38,25 @@ from tonghu.cases.machine import (
     Step,
     steps_from,
 )
-from tonghu.cases.models import SITUATION_LABELS, Case, CaseEvent, CaseFile, Report, Source
-from tonghu.cases.selectors import access_case, is_police
+from tonghu.cases.models import (
+    SITUATION_LABELS,
+    Case,
+    CaseEvent,
+    CaseFile,
+    Report,
+    Source,
+    Transfer,
+)
+from tonghu.cases.selectors import access_case, access_incoming_transfer, file_of, is_police
 from tonghu.children.models import Child
+from tonghu.children.selectors import access_child
 from tonghu.divisions.codes import LEVEL_ORDER, Level, level_of, prefix
 from tonghu.divisions.models import Division
 from tonghu.notifications.models import Notification
 from tonghu.notifications.services import Reminder, notify
 from tonghu.policy.profile import Cases as CasesPolicy
 from tonghu.services.lists import profile_in_force
-from tonghu.web.attachments import attachment_check, attachment_store
+from tonghu.web.attachments import attachment_check, attachment_path, attachment_store
 
 CASE_FILES = "case_files"
 # The most local level each actor works at; escalation goes up from the step's owner.
@@ -108,7 +118,7 @@ def _level_rank(level: Level) -> int:
 
 
 def cases_policy(case: Case) -> CasesPolicy:
-    return profile_in_force(day=clock.today())(case.county_id[:6]).cases
+    return profile_in_force(county_code=case.county_id[:6], day=clock.today()).cases
 
 
 def _people(case: Case, actors: Iterable[Actor]) -> list[User]:
@@ -621,3 +631,227 @@ def _file_store(
         uploaded_by=user,
         uploaded_at=clock.now(),
     )
+
+
+# --- cases from warnings -------------------------------------------------------------
+
+
+@transaction.atomic
+def case_open_for_child(
+    *, user: User, child: Child, situations: Sequence[str], police_needed: bool, note: str
+) -> Case:
+    """Open a case for a ledger child from a 预警 (the Guangzhou loop's 介入): with the police
+    when the child may be in danger (the case starts at 已报告), otherwise straight at the
+    town's assessment. A child with an open case gets that case back, with the note on it."""
+    require(user, Capability.HANDLE_ALERTS)
+    labels = "、".join(SITUATION_LABELS[code] for code in situations)
+    existing = _open_case_of(child)
+    if existing is not None:
+        existing.situations = list(dict.fromkeys([*existing.situations, *situations]))
+        _save(existing)
+        case_event(
+            case=existing,
+            kind=CaseEvent.Kind.REPORT_JOINED,
+            by=user,
+            text=f"预警并入（{labels}）：{note}",
+        )
+        _audit(user, existing, Action.UPDATE, "预警并入未结案件")
+        return existing
+    state = State.REPORTED if police_needed else State.TOWN_NOTIFIED
+    place = Division.objects.get(code=child.residence_division_id)
+    case = _case_new(
+        place=place,
+        child=child,
+        situations=situations,
+        now=clock.now(),
+        state=state,
+        source=Source.ALERT,
+    )
+    case_event(
+        case=case,
+        kind=CaseEvent.Kind.OPENED,
+        by=user,
+        text=f"预警转案件（{labels}）：{note}",
+        to_state=state,
+    )
+    _audit(user, case, Action.CREATE, "预警转案件")
+    _tell_next(case, user=user)
+    return case
+
+
+@transaction.atomic
+def case_file_add(
+    *, user: User, number: str, upload: UploadedFile[bytes], description: str
+) -> CaseFile:
+    """Add evidence or a document to a case the user may open (stored outside the web root)."""
+    case = _locked(user=user, number=number)
+    if actor_of(user) is None:
+        raise ValidationError("您的角色不能为案件上传材料。")
+    file_type = attachment_check(upload, what="案件材料")
+    kept = _file_store(
+        case=case, user=user, upload=upload, file_type=file_type, description=description
+    )
+    case_event(case=case, kind=CaseEvent.Kind.FILE_ADDED, by=user, text=f"上传材料：{description}")
+    _audit(user, case, Action.CREATE, f"上传案件材料 {kept.pk}")
+    return kept
+
+
+def case_file_open(*, user: User, number: str, file_id: int) -> tuple[Path, CaseFile]:
+    """A case file's path, through the case's scope gate; every opening is audited."""
+    case = access_case(user=user, number=number)
+    kept = file_of(case=case, file_id=file_id)
+    path = attachment_path(folder=CASE_FILES, relative=kept.file_path)
+    _audit(user, case, Action.EXPORT, f"查看案件材料 {kept.pk}")
+    return path, kept
+
+
+# --- the child -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_link_child(*, user: User, number: str, child_id: str) -> Case:
+    """Tie the case to the ledger child it is about. If the child already has an open case,
+    this one joins it (reports, files and history move there) and the joined case is
+    returned; the case then sits in the child's village."""
+    case = _locked(user=user, number=number)
+    if actor_of(user) not in (Actor.SUPERVISOR, Actor.COUNTY_STAFF):
+        raise ValidationError("关联台账儿童须由儿童督导员或区县民政办理。")
+    if not case.is_open:
+        raise ValidationError("案件已结案，不能再关联儿童。")
+    child = access_child(user=user, child_id=child_id)
+    if case.child_id == child.pk:
+        raise ValidationError("本案已关联该儿童。")
+    if case.child_id is not None:
+        raise ValidationError("本案已关联其他儿童；如关联有误，请联系区县民政处理。")
+    other = _open_case_of(child)
+    if other is not None and other.pk != case.pk:
+        return _merge(case, into=other, user=user)
+    case.child = child
+    case.division_id = child.residence_division_id
+    _save(case)
+    case_event(
+        case=case, kind=CaseEvent.Kind.CHILD_LINKED, by=user, text=f"关联台账儿童 {child.child_id}"
+    )
+    _audit(user, case, Action.UPDATE, "关联台账儿童")
+    return case
+
+
+def _merge(case: Case, *, into: Case, user: User) -> Case:
+    Report.objects.filter(case=case).update(case=into)
+    CaseFile.objects.filter(case=case).update(case=into)
+    into.situations = list(dict.fromkeys([*into.situations, *case.situations]))
+    _save(into)
+    case.merged_into = into
+    _enter(case, State.CLOSED, now=clock.now())
+    _save(case)
+    case_event(case=into, kind=CaseEvent.Kind.MERGED, by=user, text=f"案件 {case.number} 并入本案")
+    case_event(case=case, kind=CaseEvent.Kind.MERGED, by=user, text=f"并入案件 {into.number}")
+    _audit(user, into, Action.UPDATE, f"案件 {case.number} 并入本案")
+    return into
+
+
+# --- transfers -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_transfer_ask(*, user: User, number: str, to_county: str, reason: str) -> Transfer:
+    """Hand an open case to another county's civil affairs (the child has moved there)."""
+    case = _locked(user=user, number=number)
+    if actor_of(user) is not Actor.COUNTY_STAFF:
+        raise ValidationError("案件移交须由区县民政办理。")
+    if not case.is_open:
+        raise ValidationError("案件已结案，不能移交。")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写移交原因。"})
+    target = Division.objects.filter(code=to_county, level=Level.COUNTY).first()
+    if target is None:
+        raise ValidationError({"to_county": "接收区县代码有误，请选择县级区划。"})
+    if target.code == case.county_id:
+        raise ValidationError({"to_county": "接收区县与本案承办区县相同。"})
+    if case.transfers.filter(status=Transfer.Status.PENDING).exists():
+        raise ValidationError("本案已有待接收的移交申请。")
+    now = clock.now()
+    transfer = Transfer.objects.create(
+        case=case,
+        from_county_id=case.county_id,
+        to_county=target,
+        reason=reason,
+        asked_by=user,
+        asked_at=now,
+        due_at=now + dt.timedelta(days=cases_policy(case).transfer_accept_days),
+    )
+    case_event(
+        case=case,
+        kind=CaseEvent.Kind.TRANSFER_ASKED,
+        by=user,
+        text=f"申请移交{target.name}：{reason}",
+    )
+    _audit(user, case, Action.UPDATE, f"申请移交至 {target.code}")
+    receivers = User.objects.filter(role=Role.COUNTY_STAFF, division=target, is_active=True)
+    notify(
+        reminders=[
+            Reminder(
+                user=receiver,
+                kind=Notification.Kind.CASE_STEP,
+                text=f"{user.division.name}申请将案件 {case.number} 移交你区县，请接收。",
+                url=reverse("cases:transfers"),
+                key=f"transfer:{transfer.pk}",
+            )
+            for receiver in receivers
+        ]
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_accept(*, user: User, transfer_id: int, division_code: str) -> Case:
+    """The receiving county takes the case over, placing it in the child's new town or village;
+    the sending county no longer sees it. The loop goes on from the state it was in."""
+    transfer = access_incoming_transfer(user=user, transfer_id=transfer_id)
+    place = (
+        Division.objects.filter(within("code", transfer.to_county.prefix), code=division_code)
+        .exclude(level=Level.COUNTY)
+        .first()
+    )
+    if place is None:
+        raise ValidationError({"division": "请选择儿童在本区县居住的乡镇（街道）或村（社区）。"})
+    case = Case.objects.select_for_update().get(pk=transfer.case_id)
+    case.county_id = transfer.to_county_id
+    case.division = place
+    _save(case)
+    _answer(transfer, user=user, status=Transfer.Status.ACCEPTED, answer="")
+    case_event(
+        case=case,
+        kind=CaseEvent.Kind.TRANSFER_ACCEPTED,
+        by=user,
+        text=f"{transfer.to_county.name}接收移交，儿童现居{place.name}",
+    )
+    _audit(user, case, Action.UPDATE, f"接收移交（自 {transfer.from_county_id}）")
+    _tell_next(case, user=user)
+    return case
+
+
+@transaction.atomic
+def transfer_refuse(*, user: User, transfer_id: int, answer: str) -> Transfer:
+    transfer = access_incoming_transfer(user=user, transfer_id=transfer_id)
+    answer = answer.strip()
+    if not answer:
+        raise ValidationError({"answer": "请填写拒绝接收的理由。"})
+    _answer(transfer, user=user, status=Transfer.Status.REFUSED, answer=answer)
+    case_event(
+        case=transfer.case,
+        kind=CaseEvent.Kind.TRANSFER_REFUSED,
+        by=user,
+        text=f"{transfer.to_county.name}拒绝接收：{answer}",
+    )
+    _audit(user, transfer.case, Action.UPDATE, "拒绝接收移交")
+    return transfer
+
+
+def _answer(transfer: Transfer, *, user: User, status: Transfer.Status, answer: str) -> None:
+    transfer.status = status
+    transfer.answered_by = user
+    transfer.answered_at = clock.now()
+    transfer.answer = answer
+    transfer.save(update_fields=["status", "answered_by", "answered_at", "answer"])
