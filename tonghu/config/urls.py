@@ -17,6 +17,8 @@ urlpatterns = [
     path("visits/", include("tonghu.visits.urls")),
     path("guardianship/", include("tonghu.guardianship.urls")),
     path("roster/", include("tonghu.roster.urls")),
+    path("cases/", include("tonghu.cases.urls")),
+    path("reports/", include("tonghu.cases.report_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
