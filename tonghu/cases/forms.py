@@ -92,7 +92,7 @@ class NotifyTownForm(StepForm):
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, case=case, **kwargs)
         towns = Division.objects.filter(parent_id=case.county_id, level=Level.TOWN).order_by("code")
-        self.fields["town"].choices = [("", "请选择"), *((t.code, t.name) for t in towns)]
+        self.fields["town"].choices = [("", "请选择"), *((t.code, t.name) for t in towns)]  # type: ignore[attr-defined]
 
 
 class AssessForm(StepForm):
@@ -239,7 +239,7 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, places: list[Division], staff: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.places = {place.code: place for place in places}
-        self.fields["place"].choices = [("", "请选择"), *((p.code, p.name) for p in places)]
+        self.fields["place"].choices = [("", "请选择"), *((p.code, p.name) for p in places)]  # type: ignore[attr-defined]
         if not staff:
             del self.fields["child_id"]
 
@@ -250,7 +250,7 @@ class ReportForm(forms.Form):
         return at
 
     def clean_child_id_number(self) -> str:
-        number = self.cleaned_data["child_id_number"].strip().upper()
+        number = str(self.cleaned_data["child_id_number"]).strip().upper()
         if number and (len(number) != 18 or not number[:17].isdigit()):
             raise ValidationError("身份证号应为18位（最后一位可为X）；不知道可不填。")
         return number
@@ -289,4 +289,4 @@ class TransferAcceptForm(forms.Form):
 
     def __init__(self, *args: Any, places: list[Division], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["division"].choices = [("", "请选择"), *((p.code, p.name) for p in places)]
+        self.fields["division"].choices = [("", "请选择"), *((p.code, p.name) for p in places)]  # type: ignore[attr-defined]

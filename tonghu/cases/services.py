@@ -9,6 +9,7 @@ name or ID number.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,6 +223,11 @@ def _save(case: Case) -> None:
     case.save()
 
 
+def _placeholder() -> str:
+    """A unique stand-in until the row's id gives it its number (same transaction)."""
+    return f"tmp{uuid.uuid4().hex[:20]}"
+
+
 def _numbered(kind: str, county: str, day: dt.date, pk: int) -> str:
     return f"{kind}{county}{day:%Y%m%d}{pk:06d}"
 
@@ -244,7 +250,7 @@ def report_file(
     if case is None:
         case = _case_new(place=report.place, child=child, situations=report.situations, now=now)
     filed = Report.objects.create(
-        receipt_no=f"pending-{now.timestamp()}-{case.pk}-{user.pk}",
+        receipt_no=_placeholder(),
         case=case,
         reporter=user,
         reporter_kind=report.reporter_kind,
@@ -345,7 +351,7 @@ def _case_new(
     # A ledger child's case sits in the child's village; otherwise where it was found.
     division_id = child.residence_division_id if child is not None else place.code
     case = Case(
-        number=f"pending-{now.timestamp()}-{place.code}",
+        number=_placeholder(),
         county_id=county,
         division_id=division_id,
         child=child,
@@ -478,7 +484,11 @@ def case_step(
 def _locked(*, user: User, number: str) -> Case:
     found = access_case(user=user, number=number)
     # Lock the row alone: PostgreSQL refuses FOR UPDATE over the nullable joins.
-    return Case.objects.select_for_update().select_related("pending_by__division").get(pk=found.pk)
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("pending_by__division")
+        .get(pk=found.pk)
+    )
 
 
 def _apply(case: Case, step: Step, cleaned: Mapping[str, Any], *, user: User) -> None:

@@ -80,7 +80,10 @@ def take(user: User, case: Case, step: Step, **data: Any) -> Case:
 
 # What each step posts in the happy path.
 STEP_DATA: dict[Step, dict[str, Any]] = {
-    Step.ACCEPT: {"police_unit": "新华分局焦店派出所", "dispatch": "接报后10分钟出警，已见到儿童。"},
+    Step.ACCEPT: {
+        "police_unit": "新华分局焦店派出所",
+        "dispatch": "接报后10分钟出警，已见到儿童。",
+    },
     Step.EMERGENCY: {
         "measures": ["带离护送", "临时安置", "验伤"],
         "placement": "其他近亲属",
@@ -100,7 +103,10 @@ STEP_DATA: dict[Step, dict[str, Any]] = {
         "intervention_needed": "on",
     },
     Step.APPROVE_PLAN: {"opinion": "同意"},
-    Step.INTERVENE: {"measures": ["训诫", "家庭教育指导"], "note": "公安机关已训诫，责令接受家庭教育指导。"},
+    Step.INTERVENE: {
+        "measures": ["训诫", "家庭教育指导"],
+        "note": "公安机关已训诫，责令接受家庭教育指导。",
+    },
     Step.FEEDBACK: {"note": "已向学校和派出所反馈处置情况。"},
     Step.MONITOR: {"note": "转入跟踪监测，儿童主任每月回访。"},
     Step.FOLLOW_UP: {"visited_on": "", "note": "儿童情况稳定。"},
