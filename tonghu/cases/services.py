@@ -68,6 +68,7 @@ ACTOR_LEVELS = {
     Actor.COUNTY_STAFF: Level.COUNTY,
 }
 TOP_LEVEL = Level.CITY  # escalation stops at the city's civil affairs
+ESCALATION_LABELS = {Level.TOWN: "乡镇（街道）", Level.COUNTY: "区县", Level.CITY: "市级"}
 # Ending the loop without the minimum monitoring: the child is beyond the loop's reach.
 ENDS_REGARDLESS = frozenset(CLOSURE_REASONS[2:])
 
@@ -583,7 +584,7 @@ def _escalate_one(case_id: int, *, now: dt.datetime) -> Case | None:
     hours = (now - case.due_at).total_seconds() / 3600 if case.due_at else 0.0
     text = (
         f"案件 {case.number}“{case.state_label}”已超过办理时限"
-        f"（逾期{hours:.1f}小时），升级至{target.label}督办。"
+        f"（逾期{hours:.1f}小时），升级至{ESCALATION_LABELS[target]}督办。"
     )
     case_event(case=case, kind=CaseEvent.Kind.ESCALATED, by=None, text=text)
     _notify(
@@ -598,7 +599,7 @@ def _escalate_one(case_id: int, *, now: dt.datetime) -> Case | None:
         action=Action.UPDATE,
         object_type="case",
         object_ids=[case.number],
-        detail=f"逾期升级督办至{target.label}",
+        detail=f"逾期升级督办至{ESCALATION_LABELS[target]}",
     )
     return case
 

@@ -60,8 +60,17 @@ PAGE_SIZE = 50
 
 
 def _case_user(request: HttpRequest) -> User:
+    """Lists: a role without the share is refused (403)."""
     user = acting_user(request)
     require(user, Capability.VIEW_CASES)
+    return user
+
+
+def _object_user(request: HttpRequest, capability: Capability = Capability.VIEW_CASES) -> User:
+    """Object pages: a role without the share is answered as for a missing object (404)."""
+    user = acting_user(request)
+    if not user.can(capability):
+        raise Http404("未找到该记录，或您无权查看。")
     return user
 
 
@@ -95,7 +104,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    user = _case_user(request)
+    user = _object_user(request)
     case = access_case(user=user, number=number)
     audit_record(
         actor=user,
@@ -160,7 +169,7 @@ def _conferences(case: Case) -> dict[str, Any]:
 @login_required
 @require_POST
 def step(request: HttpRequest, number: str, step: str) -> HttpResponse:
-    user = _case_user(request)
+    user = _object_user(request)
     case = access_case(user=user, number=number)
     try:
         chosen = Step(step)
@@ -190,7 +199,7 @@ def step(request: HttpRequest, number: str, step: str) -> HttpResponse:
 @login_required
 @require_POST
 def file_add(request: HttpRequest, number: str) -> HttpResponse:
-    user = _case_user(request)
+    user = _object_user(request)
     case = access_case(user=user, number=number)
     form = FileForm(request.POST, request.FILES)
     if form.is_valid():
@@ -211,7 +220,7 @@ def file_add(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def file_download(request: HttpRequest, number: str, file_id: int) -> FileResponse:
-    path, kept = case_file_open(user=_case_user(request), number=number, file_id=file_id)
+    path, kept = case_file_open(user=_object_user(request), number=number, file_id=file_id)
     return FileResponse(
         path.open("rb"),
         content_type=CONTENT_TYPES[kept.file_type],
@@ -223,7 +232,7 @@ def file_download(request: HttpRequest, number: str, file_id: int) -> FileRespon
 @login_required
 @require_POST
 def link_child(request: HttpRequest, number: str) -> HttpResponse:
-    user = _case_user(request)
+    user = _object_user(request)
     case = access_case(user=user, number=number)
     try:
         joined = case_link_child(
@@ -237,7 +246,7 @@ def link_child(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def transfer(request: HttpRequest, number: str) -> HttpResponse:
-    user = _case_user(request)
+    user = _object_user(request)
     case = access_case(user=user, number=number)
     try:
         case_transfer_ask(
@@ -277,7 +286,7 @@ def _places_by_county(incoming: list[Any]) -> dict[str, list[Division]]:
 @login_required
 @require_POST
 def transfer_answer(request: HttpRequest, transfer_id: int, answer: str) -> HttpResponse:
-    user = _case_user(request)
+    user = _object_user(request)
     try:
         if answer == "accept":
             case = transfer_accept(
@@ -391,7 +400,8 @@ def my_reports(request: HttpRequest) -> HttpResponse:
 @login_required
 def receipt(request: HttpRequest, receipt_no: str) -> HttpResponse:
     """The reporter's view of a report: its receipt and the phase of the case, nothing more."""
-    report = access_report(user=_reporter(request), receipt_no=receipt_no)
+    user = _object_user(request, Capability.FILE_REPORTS)
+    report = access_report(user=user, receipt_no=receipt_no)
     case = report.case.merged_into or report.case
     context = {"report": report, "phase": REPORTER_PHASES[State(case.state)]}
     return render(request, "cases/receipt.html", context)

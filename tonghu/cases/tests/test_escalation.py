@@ -44,7 +44,7 @@ def test_a_report_not_taken_up_within_the_hour_escalates_to_the_city(
     told = Notification.objects.filter(kind=Notification.Kind.CASE_OVERDUE)
     assert set(told.values_list("user__username", flat=True)) == {"u_city_staff", "u_city_police"}
     texts = list(told.values_list("text", flat=True))
-    assert all("已超过办理时限" in text and "升级至地级督办" in text for text in texts)
+    assert all("已超过办理时限" in text and "升级至市级督办" in text for text in texts)
     # The city now sees the case it has to chase; before, it did not.
     assert access_case(user=cast.city, number=case.number) == case
     assert list(overdue_cases(user=cast.county, now=clock.now)) == [case]

@@ -173,7 +173,7 @@ def test_case_files_are_served_only_through_the_gate(cast: People, client: Clien
     client.force_login(cast.neighbour_county)
     assert client.get(url).status_code == 404
     client.force_login(cast.reporter)
-    assert client.get(url).status_code == 403  # a reporter has no share of case pages
+    assert client.get(url).status_code == 404  # a reporter has no share of case pages
     client.force_login(cast.director)
     answer = client.get(url)
     assert answer.status_code == 200
