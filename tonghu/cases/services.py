@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
 from django.urls import reverse
 
 from tonghu import clock
@@ -51,6 +52,7 @@ from tonghu.cases.models import (
 from tonghu.cases.selectors import access_case, access_incoming_transfer, file_of, is_police
 from tonghu.children.models import Child
 from tonghu.children.selectors import access_child
+from tonghu.conferences.selectors import open_tasks_count
 from tonghu.divisions.codes import LEVEL_ORDER, Level, level_of, prefix
 from tonghu.divisions.models import Division
 from tonghu.notifications.models import Notification
@@ -403,23 +405,47 @@ def _approval_refusal(*, user: User, case: Case, step: Step) -> str | None:
 
 def _domain_refusal(case: Case, step: Step, record: Mapping[str, Any]) -> str | None:
     """Rules that depend on the case's record, beyond who and from where."""
-    if step is Step.FEEDBACK and case.state == State.PLAN_APPROVED and case.needs_intervention:
+    check = _DOMAIN_RULES.get(step)
+    return check(case, record) if check else None
+
+
+def _feedback_refusal(case: Case, record: Mapping[str, Any]) -> str | None:
+    if case.state == State.PLAN_APPROVED and case.needs_intervention:
         return "帮扶方案确定需要监护干预，请先记录监护干预措施，再反馈处置情况。"
-    if step is Step.REQUEST_CLOSURE:
-        reason = record["reason"]
-        if case.state == State.ASSESSED and reason != UNFOUNDED:
-            return f"调查评估后直接结案仅限“{UNFOUNDED}”；其他情形须制定帮扶方案并跟踪监测。"
-        if case.state == State.MONITORING and reason not in ENDS_REGARDLESS:
-            return _monitoring_too_short(case)
-    if step is Step.NOTIFY_TOWN:
-        town = record["town"]
-        if not case.division_id.startswith(prefix(town, Level.COUNTY)):
-            return "通报的乡镇（街道）不在本案所在区县。"
-        own = level_of(case.division_id)
-        inside = own is not None and _level_rank(own) >= _level_rank(Level.TOWN)
-        if inside and not town.startswith(prefix(case.division_id, Level.TOWN)):
-            return "通报的乡镇（街道）与儿童所在地不符。"
     return None
+
+
+def _tasks_refusal(case: Case, record: Mapping[str, Any]) -> str | None:
+    waiting = open_tasks_count(case=case)
+    return f"尚有{waiting}项会商任务未完成，不能结案。" if waiting else None
+
+
+def _closure_refusal(case: Case, record: Mapping[str, Any]) -> str | None:
+    reason = record["reason"]
+    if case.state == State.ASSESSED and reason != UNFOUNDED:
+        return f"调查评估后直接结案仅限“{UNFOUNDED}”；其他情形须制定帮扶方案并跟踪监测。"
+    if case.state == State.MONITORING and reason not in ENDS_REGARDLESS:
+        return _monitoring_too_short(case) or _tasks_refusal(case, record)
+    return _tasks_refusal(case, record)
+
+
+def _town_refusal(case: Case, record: Mapping[str, Any]) -> str | None:
+    town = record["town"]
+    if not case.division_id.startswith(prefix(town, Level.COUNTY)):
+        return "通报的乡镇（街道）不在本案所在区县。"
+    own = level_of(case.division_id)
+    inside = own is not None and _level_rank(own) >= _level_rank(Level.TOWN)
+    if inside and not town.startswith(prefix(case.division_id, Level.TOWN)):
+        return "通报的乡镇（街道）与儿童所在地不符。"
+    return None
+
+
+_DOMAIN_RULES: dict[Step, Callable[[Case, Mapping[str, Any]], str | None]] = {
+    Step.FEEDBACK: _feedback_refusal,
+    Step.REQUEST_CLOSURE: _closure_refusal,
+    Step.APPROVE_CLOSURE: _tasks_refusal,
+    Step.NOTIFY_TOWN: _town_refusal,
+}
 
 
 def _monitoring_too_short(case: Case) -> str | None:
@@ -729,7 +755,10 @@ def case_link_child(*, user: User, number: str, child_id: str) -> Case:
         raise ValidationError("关联台账儿童须由儿童督导员或区县民政办理。")
     if not case.is_open:
         raise ValidationError("案件已结案，不能再关联儿童。")
-    child = access_child(user=user, child_id=child_id)
+    try:
+        child = access_child(user=user, child_id=child_id.strip())
+    except Http404 as missing:
+        raise ValidationError("未在您辖区的台账中找到该儿童编号，请核对。") from missing
     if case.child_id == child.pk:
         raise ValidationError("本案已关联该儿童。")
     if case.child_id is not None:

@@ -52,6 +52,7 @@ from tonghu.cases.services import (
     transfer_refuse,
 )
 from tonghu.children.selectors import access_child
+from tonghu.conferences.selectors import conference_context
 from tonghu.divisions.codes import Level
 from tonghu.divisions.models import Division
 from tonghu.web.attachments import CONTENT_TYPES
@@ -147,23 +148,12 @@ def _detail(
         "can_transfer": case.is_open and actor is not None and actor.value == "county_staff",
         "transfer_form": TransferForm(),
         "done": request.GET.get("done", ""),
-        **_conferences(case),
+        **conference_context(user=user, case=case),
     }
     return render(request, "cases/detail.html", context, status=status)
 
 
 _LINKERS = {"supervisor", "county_staff"}
-
-
-def _conferences(case: Case) -> dict[str, Any]:
-    """The case's conferences, when that app is installed."""
-    from django.apps import apps  # noqa: PLC0415
-
-    if not apps.is_installed("tonghu.conferences"):
-        return {}
-    from tonghu.conferences.selectors import conferences_of  # noqa: PLC0415
-
-    return {"conferences": conferences_of(case=case), "has_conferences": True}
 
 
 @login_required

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "tonghu.visits",
     "tonghu.guardianship",
     "tonghu.cases",
+    "tonghu.alerts",
+    "tonghu.conferences",
     "tonghu.roster",
     "tonghu.web",
 ]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from tonghu.accounts.models import User
 from tonghu.accounts.roles import Capability, Role
 from tonghu.accounts.scope import require
+from tonghu.alerts.services import alerts_from_assessment
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
 from tonghu.children.models import Child
@@ -139,6 +140,7 @@ def assessment_record(
     )
     if result.grade == MISSING:
         _intervention_open(child=child, assessment=assessment)
+    alerts_from_assessment(assessment=assessment, actor=user)
     return assessment
 
 

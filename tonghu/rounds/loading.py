@@ -18,6 +18,7 @@ from django.db.models import F, Q
 
 from tonghu.accounts.roles import Department
 from tonghu.accounts.scope import within
+from tonghu.alerts.services import alerts_from_round
 from tonghu.children.models import (
     CORRECTABLE,
     Child,
@@ -101,6 +102,7 @@ def load_results(*, round_: Round, folder: Path, profile: Profile, today: dt.dat
     counts.referrals_opened, counts.referrals_closed = load_referrals(
         round_=round_, profile=profile, today=today
     )
+    alerts_from_round(round_=round_)
     return counts
 
 

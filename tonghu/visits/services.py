@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import require
+from tonghu.alerts.services import alerts_from_visit
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
 from tonghu.children.models import Child, ChildChange, ChildRecord, value_text
@@ -152,6 +153,7 @@ def _record(
         child_ids=[child.child_id],
         detail=f"记录{visit.get_kind_display()}" + ("，更新档案" if visit.file_changes else ""),
     )
+    alerts_from_visit(visit=visit, child=child, actor=user)
     return VisitOutcome(visit=visit, created=True)
 
 

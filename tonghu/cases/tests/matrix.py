@@ -78,6 +78,13 @@ def step_payload() -> dict[str, object]:
     }
 
 
+def overdue_url(world: World, role: Role, inside: bool) -> str:
+    """The overdue list, with an overdue case inside the role's scope and one outside."""
+    case(world, role, True)
+    case(world, role, False)
+    return reverse("cases:overdue")
+
+
 def overdue_marker(world: World, role: Role, inside: bool) -> str:
     return f'id="overdue-{case(world, role, inside).number}"'
 

@@ -306,3 +306,22 @@ def test_an_emergency_places_a_child_in_the_village(cast: People) -> None:
     case = file_report(cast.reporter).case
     assert case.division_id == VILLAGE
     assert access_case(user=cast.director, number=case.number) == case
+
+
+def test_closure_waits_for_the_conference_tasks(cast: People, clock: Clock) -> None:
+    from tonghu.conferences.services import TaskInput, conference_record  # noqa: PLC0415
+
+    case = _through(cast, file_report(cast.reporter).case, Step.MONITOR)
+    conference_record(
+        user=cast.county,
+        number=case.number,
+        held_on=tonghu_clock.today(),
+        departments=["civil_affairs", "education"],
+        participants="区民政局、区教育局",
+        decisions="学校安排心理老师每周谈心。",
+        tasks=[TaskInput(department="education", task="每周谈心并记录", due_on=None)],
+    )
+    clock.advance(days=90)
+    with pytest.raises(ValidationError) as refused:
+        take(cast.supervisor, case, Step.REQUEST_CLOSURE, **STEP_DATA[Step.REQUEST_CLOSURE])
+    assert refused.value.messages == ["尚有1项会商任务未完成，不能结案。"]

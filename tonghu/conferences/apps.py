@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConferencesConfig(AppConfig):
+    name = "tonghu.conferences"
+    verbose_name = "案件会商"
