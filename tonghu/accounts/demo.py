@@ -24,8 +24,11 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("director", Role.CHILD_DIRECTOR, "410402100201"),
     DemoAccount("supervisor", Role.SUPERVISOR, "410402100000"),
     DemoAccount("county", Role.COUNTY_STAFF, "410402000000"),
+    # A second county staff member: help plans and closures need another person's approval.
+    DemoAccount("county2", Role.COUNTY_STAFF, "410402000000"),
     DemoAccount("city", Role.CITY_STAFF, "410400000000"),
     DemoAccount("edu", Role.DEPARTMENT_OFFICER, "410402000000", Department.EDUCATION),
+    DemoAccount("police", Role.DEPARTMENT_OFFICER, "410402000000", Department.PUBLIC_SECURITY),
     DemoAccount("reporter", Role.REPORTER, "410402100201", organisation="东湾村小学"),
     DemoAccount("admin", Role.SYSADMIN, "410402000000"),
     DemoAccount("auditor", Role.AUDITOR, "410402000000"),

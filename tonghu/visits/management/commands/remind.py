@@ -11,6 +11,13 @@ from tonghu.commands import option_date
 from tonghu.notifications.models import Notification
 from tonghu.visits.reminders import remind
 
+# The kinds this command sends (the others come from cases, alerts and assessments).
+REMINDED = (
+    Notification.Kind.VISIT_DUE,
+    Notification.Kind.VISIT_OVERDUE,
+    Notification.Kind.CONTACT_LAPSED,
+)
+
 
 class Command(BaseCommand):
     help = (
@@ -28,6 +35,8 @@ class Command(BaseCommand):
         )
         sent = remind(today=today)
         parts = "，".join(
-            f"{label} {sent.get(kind, 0)} 条" for kind, label in Notification.Kind.choices
+            f"{label} {sent.get(kind, 0)} 条"
+            for kind, label in Notification.Kind.choices
+            if kind in REMINDED
         )
         self.stdout.write(f"{today:%Y-%m-%d} 新增站内提醒 {sum(sent.values())} 条：{parts}。")
