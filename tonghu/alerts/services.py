@@ -17,7 +17,7 @@ from itertools import batched
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -29,7 +29,7 @@ from tonghu.accounts.scope import require
 from tonghu.alerts.models import Alert, Kind, Source, Status
 from tonghu.alerts.selectors import access_alert, alerts_for
 from tonghu.audit.models import Action
-from tonghu.audit.services import audit_record
+from tonghu.audit.services import audit_record, audited_page
 from tonghu.cases.models import Case
 from tonghu.cases.services import case_open_for_child
 from tonghu.children.models import Child, ChildRecord, DropoutRisk
@@ -287,16 +287,15 @@ def alerts_page(*, user: User, status: str, kind: str, page_number: int = 1) -> 
         alerts = alerts.filter(status=status)
     if kind:
         alerts = alerts.filter(kind=kind)
-    page = Paginator(alerts.order_by("-raised_at", "-id"), PAGE_SIZE).get_page(page_number)
-    audit_record(
-        actor=user,
-        action=Action.SEARCH,
+    return audited_page(
+        alerts.order_by("-raised_at", "-id"),
+        user=user,
+        page_number=page_number,
+        page_size=PAGE_SIZE,
         object_type="alert",
-        object_ids=[str(alert.pk) for alert in page.object_list],
-        child_ids=[alert.child.child_id for alert in page.object_list],
         detail="浏览预警",
+        child_of=lambda alert: alert.child.child_id,
     )
-    return page
 
 
 def _open_locked(*, user: User, alert_id: int) -> Alert:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from django.core.paginator import Page, Paginator
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from tonghu.audit.middleware import current_client
@@ -43,3 +45,27 @@ def audit_record(
         AuditChild(entry=entry, child_id=child_id) for child_id in dict.fromkeys(child_ids)
     )
     return entry
+
+
+def audited_page[M: Model](
+    rows: QuerySet[M],
+    *,
+    user: User,
+    page_number: int | str | None,
+    page_size: int,
+    object_type: str,
+    detail: str,
+    child_of: Callable[[M], str],
+) -> Page[M]:
+    """One page of ``rows`` (already scoped and ordered), with the rows and children listed
+    written to the audit log as one search entry."""
+    page = Paginator(rows, page_size).get_page(page_number)
+    audit_record(
+        actor=user,
+        action=Action.SEARCH,
+        object_type=object_type,
+        object_ids=[str(row.pk) for row in page.object_list],
+        child_ids=[child_of(row) for row in page.object_list],
+        detail=detail,
+    )
+    return page

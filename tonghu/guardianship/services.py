@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
@@ -25,7 +25,7 @@ from tonghu.accounts.roles import Capability, Role
 from tonghu.accounts.scope import require
 from tonghu.alerts.services import alerts_from_assessment
 from tonghu.audit.models import Action
-from tonghu.audit.services import audit_record
+from tonghu.audit.services import audit_record, audited_page
 from tonghu.children.models import Child
 from tonghu.children.selectors import access_child
 from tonghu.guardianship.models import (
@@ -177,16 +177,15 @@ def intervention_tasks_page(*, user: User, page_number: int = 1) -> Page[Interve
     """One page of the open intervention tasks of the user's county; the children listed are
     audited."""
     tasks = intervention_tasks_for(user=user).filter(status=InterventionTask.Status.OPEN)
-    page = Paginator(tasks.order_by("-created_at", "-id"), TASKS_PAGE_SIZE).get_page(page_number)
-    audit_record(
-        actor=user,
-        action=Action.SEARCH,
+    return audited_page(
+        tasks.order_by("-created_at", "-id"),
+        user=user,
+        page_number=page_number,
+        page_size=TASKS_PAGE_SIZE,
         object_type="intervention_task",
-        object_ids=[str(task.pk) for task in page.object_list],
-        child_ids=[task.child.child_id for task in page.object_list],
         detail="浏览监护缺失干预任务",
+        child_of=lambda task: task.child.child_id,
     )
-    return page
 
 
 @transaction.atomic
