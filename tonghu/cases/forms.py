@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from tonghu import clock
 from tonghu.accounts.roles import Department
+from tonghu.accounts.scope import within
 from tonghu.cases.machine import (
     CLOSURE_REASONS,
     EMERGENCY_MEASURES,
@@ -280,8 +281,23 @@ class LinkChildForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    to_county = forms.CharField(label="接收区县（12位区划代码）", max_length=12)
+    to_county = forms.ChoiceField(label="接收区县")
     reason = forms.CharField(label="移交原因", max_length=200)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        """The other counties of the case's province (a move across provinces goes through
+        the exchange between residence and hukou places, not a transfer)."""
+        super().__init__(*args, **kwargs)
+        province = case.county_id[:2]
+        counties = (
+            Division.objects.filter(within("code", province), level=Level.COUNTY)
+            .exclude(code=case.county_id)
+            .order_by("code")
+        )
+        self.fields["to_county"].choices = [  # type: ignore[attr-defined]
+            ("", "请选择"),
+            *((county.code, county.name) for county in counties),
+        ]
 
 
 class TransferAcceptForm(forms.Form):

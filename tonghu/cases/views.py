@@ -146,7 +146,7 @@ def _detail(
         "can_link": case.child is None and case.is_open and actor in _LINKERS,
         "link_form": LinkChildForm(),
         "can_transfer": case.is_open and actor is not None and actor.value == "county_staff",
-        "transfer_form": TransferForm(),
+        "transfer_form": TransferForm(case=case) if case.is_open else None,
         "done": request.GET.get("done", ""),
         **conference_context(user=user, case=case),
     }

@@ -119,3 +119,17 @@ def test_the_transfer_inbox_lists_and_accepts(cast: People, client: Client) -> N
     )
     assert answer.status_code == 302
     assert case.number in answer["Location"]
+
+
+def test_the_case_page_offers_the_provinces_other_counties(cast: People, client: Client) -> None:
+    case = file_report(cast.reporter).case
+    client.force_login(cast.county)
+    page = client.get(reverse("cases:detail", args=[case.number])).content.decode()
+    assert '<option value="410403000000">卫东区</option>' in page
+    assert '<option value="410402000000">' not in page  # not its own county
+    answer = client.post(
+        reverse("cases:transfer", args=[case.number]),
+        {"to_county": "410403000000", "reason": "儿童随母迁居"},
+    )
+    assert answer.status_code == 302
+    assert Transfer.objects.get(case=case).to_county_id == "410403000000"
