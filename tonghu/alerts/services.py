@@ -30,8 +30,8 @@ from tonghu.alerts.models import Alert, Kind, Source, Status
 from tonghu.alerts.selectors import access_alert, alerts_for
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record, audited_page
+from tonghu.cases.intake import case_open_for_child
 from tonghu.cases.models import Case
-from tonghu.cases.services import case_open_for_child
 from tonghu.children.models import Child, ChildRecord, DropoutRisk
 from tonghu.divisions.codes import Level, prefix
 from tonghu.notifications.models import Notification

@@ -27,7 +27,22 @@ from tonghu.cases.forms import (
     TransferAcceptForm,
     TransferForm,
 )
-from tonghu.cases.machine import REPORTER_PHASES, STATE_LABELS, STEPS, State, Step, steps_from
+from tonghu.cases.intake import (
+    ReportInput,
+    case_file_add,
+    case_file_open,
+    case_link_child,
+    report_file,
+)
+from tonghu.cases.machine import (
+    REPORTER_PHASES,
+    STATE_LABELS,
+    STEPS,
+    Actor,
+    State,
+    Step,
+    steps_from,
+)
 from tonghu.cases.models import Case
 from tonghu.cases.selectors import (
     access_case,
@@ -37,20 +52,8 @@ from tonghu.cases.selectors import (
     reports_of,
     transfers_incoming,
 )
-from tonghu.cases.services import (
-    CaseConflictError,
-    ReportInput,
-    actor_of,
-    case_file_add,
-    case_file_open,
-    case_link_child,
-    case_step,
-    case_transfer_ask,
-    report_file,
-    step_refusal,
-    transfer_accept,
-    transfer_refuse,
-)
+from tonghu.cases.services import CaseConflictError, actor_of, case_step, step_refusal
+from tonghu.cases.transfers import case_transfer_ask, transfer_accept, transfer_refuse
 from tonghu.children.selectors import access_child
 from tonghu.conferences.selectors import conference_context
 from tonghu.divisions.codes import Level
@@ -145,7 +148,7 @@ def _detail(
         "file_form": FileForm(),
         "can_link": case.child is None and case.is_open and actor in _LINKERS,
         "link_form": LinkChildForm(),
-        "can_transfer": case.is_open and actor is not None and actor.value == "county_staff",
+        "can_transfer": case.is_open and actor is Actor.COUNTY_STAFF,
         "transfer_form": TransferForm(case=case) if case.is_open else None,
         "done": request.GET.get("done", ""),
         **conference_context(user=user, case=case),
@@ -153,7 +156,7 @@ def _detail(
     return render(request, "cases/detail.html", context, status=status)
 
 
-_LINKERS = {"supervisor", "county_staff"}
+_LINKERS = frozenset({Actor.SUPERVISOR, Actor.COUNTY_STAFF})
 
 
 @login_required

@@ -9,9 +9,10 @@ from typing import Any
 from tonghu import clock
 from tonghu.accounts.models import User
 from tonghu.accounts.roles import Department, Role
+from tonghu.cases.intake import ReportInput, report_file
 from tonghu.cases.machine import Step
 from tonghu.cases.models import Case, Report
-from tonghu.cases.services import ReportInput, case_step, report_file
+from tonghu.cases.services import case_step
 from tonghu.conftest import World, make_user
 from tonghu.divisions.models import Division
 

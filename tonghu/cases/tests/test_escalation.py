@@ -10,10 +10,10 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
+from tonghu.cases.escalation import cases_escalate, escalation_target, owner_level
 from tonghu.cases.machine import State, Step
 from tonghu.cases.models import CaseEvent
 from tonghu.cases.selectors import access_case, overdue_cases
-from tonghu.cases.services import cases_escalate, escalation_target, owner_level
 from tonghu.cases.tests.factories import STEP_DATA, People, file_report, people, take
 from tonghu.conftest import Clock, World
 from tonghu.divisions.codes import Level

@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from tonghu import clock as tonghu_clock
 from tonghu.audit.models import AuditEntry
+from tonghu.cases.intake import case_file_add, case_file_open, case_link_child
 from tonghu.cases.machine import State, Step
 from tonghu.cases.models import Case, CaseEvent, Report
-from tonghu.cases.services import case_file_add, case_file_open, case_link_child
 from tonghu.cases.tests.factories import STEP_DATA, VILLAGE, People, file_report, people, take
 from tonghu.children.models import Child
 from tonghu.conftest import Clock, World

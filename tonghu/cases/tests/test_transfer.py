@@ -11,8 +11,8 @@ from django.urls import reverse
 from tonghu.cases.machine import State, Step
 from tonghu.cases.models import CaseEvent, Transfer
 from tonghu.cases.selectors import access_case
-from tonghu.cases.services import case_transfer_ask, transfer_accept, transfer_refuse
 from tonghu.cases.tests.factories import OTHER_COUNTY, STEP_DATA, People, file_report, people, take
+from tonghu.cases.transfers import case_transfer_ask, transfer_accept, transfer_refuse
 from tonghu.conftest import Clock, World
 from tonghu.notifications.models import Notification
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from tonghu import clock
-from tonghu.cases.services import cases_escalate
+from tonghu.cases.escalation import cases_escalate
 
 
 class Command(BaseCommand):
