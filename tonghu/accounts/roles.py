@@ -58,6 +58,7 @@ class Capability(StrEnum):
     VIEW_CASES = "view_cases"  # protection cases in scope (officers: the police only)
     APPROVE_CASES = "approve_cases"  # approve help plans and closures (上级或另一名工作人员)
     HANDLE_ALERTS = "handle_alerts"  # dismiss a 预警 with a reason or open a case from it
+    VIEW_STATS = "view_stats"  # the dashboard and statistical tables of one's jurisdiction
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -68,6 +69,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.EDIT_CHILDREN,
             Capability.ANSWER_TASKS,
             Capability.VIEW_CASES,
+            Capability.VIEW_STATS,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -79,6 +81,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_CASES,
             Capability.APPROVE_CASES,
             Capability.HANDLE_ALERTS,
+            Capability.VIEW_STATS,
         }
     ),
     Role.COUNTY_STAFF: frozenset(
@@ -93,9 +96,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_CASES,
             Capability.APPROVE_CASES,
             Capability.HANDLE_ALERTS,
+            Capability.VIEW_STATS,
         }
     ),
-    Role.CITY_STAFF: frozenset({Capability.VIEW_CHILDREN, Capability.VIEW_CASES}),
+    Role.CITY_STAFF: frozenset(
+        {Capability.VIEW_CHILDREN, Capability.VIEW_CASES, Capability.VIEW_STATS}
+    ),
     Role.DEPARTMENT_OFFICER: frozenset(
         {
             Capability.VIEW_REFERRALS,
@@ -103,6 +109,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.FILE_REPORTS,
             Capability.UPLOAD_FEEDS,
             Capability.VIEW_CASES,
+            Capability.VIEW_STATS,
         }
     ),
     Role.REPORTER: frozenset({Capability.FILE_REPORTS}),

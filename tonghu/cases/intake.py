@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 
 from tonghu import clock
 from tonghu.accounts.models import User
@@ -53,6 +54,8 @@ from tonghu.children.selectors import access_child
 from tonghu.divisions.codes import Level, prefix
 from tonghu.divisions.models import Division
 from tonghu.notifications.models import Notification
+from tonghu.stats.models import Measure
+from tonghu.stats.services import figure_add
 from tonghu.web.attachments import attachment_check, attachment_path, attachment_store
 
 CASE_FILES = "case_files"
@@ -310,6 +313,9 @@ def _merge(case: Case, *, into: Case, user: User) -> Case:
     into.situations = list(dict.fromkeys([*into.situations, *case.situations]))
     case_save(into)
     case.merged_into = into
+    # A merged case was never a case of its own: it no longer counts as opened.
+    opened_on = timezone.localdate(case.opened_at)
+    figure_add(division_code=case.division_id, measure=Measure.CASE_OPENED, on=opened_on, by=-1)
     case_enter(case, State.CLOSED, now=clock.now())
     case_save(case)
     case_event(case=into, kind=CaseEvent.Kind.MERGED, by=user, text=f"案件 {case.number} 并入本案")

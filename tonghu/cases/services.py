@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from tonghu import clock
 from tonghu.accounts.models import User
@@ -50,6 +51,8 @@ from tonghu.notifications.models import Notification
 from tonghu.notifications.services import Reminder, notify
 from tonghu.policy.profile import Cases as CasesPolicy
 from tonghu.services.lists import profile_in_force
+from tonghu.stats.models import Measure
+from tonghu.stats.services import figure_add
 
 # Ending the loop without the minimum monitoring: the child is beyond the loop's reach.
 ENDS_REGARDLESS = frozenset(CLOSURE_REASONS[2:])
@@ -235,6 +238,7 @@ def case_new(
     case.save()
     case.number = numbered("AJ", county[:6], clock.today(), case.pk)
     case.save(update_fields=["number"])
+    figure_add(division_code=division_id, measure=Measure.CASE_OPENED, on=now.date())
     return case
 
 
@@ -330,6 +334,18 @@ def _monitoring_too_short(case: Case) -> str | None:
 
 
 @transaction.atomic
+def _count_step(case: Case, *, late: bool, closed: bool, now: dt.datetime) -> None:
+    """The dashboard's live case figures: steps taken (and late), closures and their days."""
+    day, division = timezone.localdate(now), case.division_id
+    figure_add(division_code=division, measure=Measure.CASE_STEPS, on=day)
+    if late:
+        figure_add(division_code=division, measure=Measure.CASE_STEPS_LATE, on=day)
+    if closed:
+        figure_add(division_code=division, measure=Measure.CASE_CLOSED, on=day)
+        days = (now - case.opened_at).days
+        figure_add(division_code=division, measure=Measure.CASE_CLOSE_DAYS, on=day, by=days)
+
+
 def case_step(
     *, user: User, number: str, step: Step, version: int, data: Mapping[str, Any]
 ) -> Case:
@@ -359,6 +375,7 @@ def case_step(
         case.due_at = now + dt.timedelta(days=cases_policy(case).follow_up_every_days)
         case.escalations, case.escalated_to = 0, ""
     case_save(case)
+    _count_step(case, late=late, closed=after is State.CLOSED, now=now)
     case_event(
         case=case,
         kind=CaseEvent.Kind.STEP,

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tonghu.guardianship",
     "tonghu.cases",
     "tonghu.alerts",
+    "tonghu.stats",
     "tonghu.conferences",
     "tonghu.roster",
     "tonghu.web",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("conferences/", include("tonghu.conferences.urls")),
     path("cases/", include("tonghu.cases.urls")),
     path("reports/", include("tonghu.cases.report_urls")),
+    path("stats/", include("tonghu.stats.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -29,6 +29,7 @@ from tonghu.pipeline.match import match_services
 from tonghu.pipeline.normalise import install_macros
 from tonghu.pipeline.read import FeedFile, SkippedFile
 from tonghu.pipeline.sources import SOURCES
+from tonghu.pipeline.summarise import summarise
 from tonghu.policy.profile import Profile
 
 STEPS = {
@@ -37,6 +38,7 @@ STEPS = {
     "identity": "儿童编号",
     "classify": "认定",
     "match": "服务匹配",
+    "summarise": "统计汇总",
     "write": "写出结果",
 }
 CHILD_SERIAL_WIDTH = 8
@@ -49,6 +51,7 @@ RESULT_FILES = {
     "changes": "changes.parquet",  # child_id, kind, field, old_value, new_value
     "records": "ledger_records.parquet",  # each accepted record with its child and own date
     "disagreements": "disagreements.parquet",  # records contradicting the child's consensus
+    "figures": "figures.parquet",  # division_code, grp, dimension, category, n (tonghu.stats)
 }
 MODEL_FILE = "model.json"
 SUMMARY_FILE = "summary.json"
@@ -146,6 +149,16 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
             with clock.step("match"):
                 tell("match")
                 services = match_services(con, children=children, profile=profile)
+            with clock.step("summarise"):
+                tell("summarise")
+                figures = summarise(
+                    con,
+                    children=children,
+                    services=services,
+                    divisions=plan.divisions,
+                    county=county,
+                    profile=profile,
+                )
             with clock.step("write"):
                 tell("write")
                 _write(
@@ -155,6 +168,7 @@ def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = Non
                     services=services,
                     history=identity,
                     changes=changes,
+                    figures=figures,
                 )
                 (folder / MODEL_FILE).write_text(linked.model_json, encoding="utf-8")
             output.summary = _summary(
@@ -298,8 +312,10 @@ def _write(
     services: str,
     history: str,
     changes: str,
+    figures: str,
 ) -> None:
     tables = {
+        "figures": figures,
         "disagreements": find_disagreements(con),
         "records": "(SELECT * EXCLUDE (raw, content_hash, warnings, is_current, "
         "lived_here_since, cite) FROM classify_records)",

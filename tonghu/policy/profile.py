@@ -295,6 +295,41 @@ class Cases(_Model):
         return self.deadlines[state]
 
 
+class AgeBand(_Model):
+    label: Annotated[str, Field(min_length=1)]
+    min: Age
+    max: Age
+
+
+class ReportDue(_Model):
+    month: Annotated[int, Field(ge=1, le=12)]
+    day: Annotated[int, Field(ge=1, le=31)]
+
+
+class Stats(_Model):
+    """统计分析: small-cell protection, the age bands of 年龄结构 and the report's due date."""
+
+    # Outside the county civil-affairs office a cell counting fewer children is not shown.
+    suppress_below: Annotated[int, Field(ge=1, le=100)]
+    age_bands: Annotated[tuple[AgeBand, ...], Field(min_length=1)]
+    health_age_max: Age  # 健康状况 (家庭医生签约, 本地接种) counts children up to this age
+    annual_report_due: ReportDue  # 工作进展情况 each year by this date
+
+    @model_validator(mode="after")
+    def _bands_cover_ages(self) -> Stats:
+        expected = 0
+        for band in self.age_bands:
+            if band.min != expected or band.max < band.min:
+                raise ValueError(
+                    f"age_bands 须从0岁起连续、不重叠（{band.label} 应从{expected}岁开始）"
+                )
+            expected = band.max + 1
+        labels = [band.label for band in self.age_bands]
+        if len(set(labels)) != len(labels):
+            raise ValueError("age_bands 的名称重复")
+        return self
+
+
 class LedgerGroup(_Model):
     title: Annotated[str, Field(min_length=1)]
     fields: Annotated[tuple[str, ...], Field(min_length=1), _subset_of(LEDGER_FIELDS)]
@@ -316,6 +351,7 @@ class Profile(_Model):
     assessment: Assessment
     roster: Roster
     cases: Cases
+    stats: Stats
     ledger: Annotated[tuple[LedgerGroup, ...], Field(min_length=1)]
 
     def service(self, code: str) -> Service:

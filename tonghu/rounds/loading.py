@@ -39,6 +39,7 @@ from tonghu.pipeline.round import RESULT_FILES
 from tonghu.policy import Profile
 from tonghu.rounds.models import Round
 from tonghu.services.loading import load_referrals
+from tonghu.stats.services import daily_refresh, delivered_rebase, round_figures_load
 
 BATCH_ROWS = 5_000
 CHILD_FIELDS = (
@@ -103,6 +104,9 @@ def load_results(*, round_: Round, folder: Path, profile: Profile, today: dt.dat
         round_=round_, profile=profile, today=today
     )
     alerts_from_round(round_=round_)
+    round_figures_load(round_=round_, path=folder / RESULT_FILES["figures"])
+    delivered_rebase(county=county)
+    daily_refresh(county=county, today=today)
     return counts
 
 

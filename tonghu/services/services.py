@@ -13,6 +13,8 @@ from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
 from tonghu.services.models import Referral
 from tonghu.services.selectors import access_referral
+from tonghu.stats.models import Measure
+from tonghu.stats.services import figure_add
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
@@ -66,6 +68,12 @@ def referral_deliver(
     referral.delivered_what = what[:200]
     referral.delivered_by = by_whom[:50]
     fields = ["status", "accepted_at", "delivered_on", "delivered_what", "delivered_by"]
+    figure_add(
+        division_code=referral.child.residence_division_id,
+        measure=Measure.SERVICE_DELIVERED,
+        category=referral.service_code,
+        on=delivered_on,
+    )
     return _saved(user, referral, fields, "记录已提供服务")
 
 

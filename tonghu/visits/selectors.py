@@ -45,6 +45,9 @@ class WorkItem:
         return STATUS_LABELS[self.status]
 
 
+TO_VISIT = Q(present=True) & (Q(is_left_behind=True) | Q(in_difficulty=True) | Q(is_key_care=True))
+
+
 def plan_children(*, user: User) -> QuerySet[Child]:
     """Children present in the user's scope that policy.md §8 asks to be visited."""
     children = scoped(
@@ -53,9 +56,7 @@ def plan_children(*, user: User) -> QuerySet[Child]:
         capability=Capability.EDIT_CHILDREN,
         field="residence_division_id",
     )
-    return children.filter(present=True).filter(
-        Q(is_left_behind=True) | Q(in_difficulty=True) | Q(is_key_care=True)
-    )
+    return children.filter(TO_VISIT)
 
 
 def _feed_visits(round_field: str) -> Subquery:
@@ -70,12 +71,23 @@ def _feed_visits(round_field: str) -> Subquery:
 def worklist(*, user: User, today: dt.date | None = None) -> list[WorkItem]:
     """Each child's next due contact or home visit, by village, overdue first."""
     today = today or timezone.localdate()
+    items = visit_plan(plan_children(user=user), today=today)
+    items.sort(key=lambda i: (i.child.residence_division_id, STATUS_ORDER[i.status], i.due.on))
+    return items
+
+
+def county_visit_plan(*, county: str, today: dt.date) -> list[WorkItem]:
+    """``visit_plan`` of every child a county's directors must visit (6-digit county code)."""
+    children = Child.objects.filter(within("residence_division_id", county)).filter(TO_VISIT)
+    return visit_plan(children, today=today)
+
+
+def visit_plan(children: QuerySet[Child], *, today: dt.date) -> list[WorkItem]:
+    """Each child's next due contact or home visit and its status at ``today``."""
     start = quarter_start(today)
     latest_visit = Visit.objects.filter(child=OuterRef("pk")).order_by("-visited_on", "-pk")
-    children = list(
-        plan_children(user=user)
-        .select_related("residence_division", "first_round")
-        .annotate(
+    rows = list(
+        children.select_related("residence_division", "first_round").annotate(
             last_home=Max("visits__visited_on", filter=Q(visits__kind=Visit.Kind.HOME)),
             last_contact=Max("visits__visited_on"),
             home_this_quarter=Count(
@@ -86,10 +98,10 @@ def worklist(*, user: User, today: dt.date | None = None) -> list[WorkItem]:
             mother_now=Subquery(latest_visit.values("mother_status")[:1]),
         )
     )
-    grades = latest_grades(child_ids=[child.pk for child in children])
+    grades = latest_grades(child_ids=[child.pk for child in rows])
     profile_of_county = profiles_in_force(day=today)
     items = []
-    for child in children:
+    for child in rows:
         rules = profile_of_county(child.residence_division_id[:6]).visits
         grade = grades.get(child.pk)
         parents = (child.father_now, child.mother_now)
@@ -105,7 +117,6 @@ def worklist(*, user: User, today: dt.date | None = None) -> list[WorkItem]:
             today=today,
         )
         items.append(WorkItem(child, due, status_of(due, today), raised, grade))
-    items.sort(key=lambda i: (i.child.residence_division_id, STATUS_ORDER[i.status], i.due.on))
     return items
 
 

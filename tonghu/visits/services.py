@@ -27,6 +27,8 @@ from tonghu.pipeline.compare import TRACKED
 from tonghu.pipeline.reclassify import reclassify_child
 from tonghu.pipeline.round import RESULT_FILES
 from tonghu.services.lists import profile_in_force
+from tonghu.stats.models import Measure
+from tonghu.stats.services import figure_add
 from tonghu.visits.feed import write_visit_feeds
 from tonghu.visits.models import Visit
 
@@ -141,6 +143,11 @@ def _record(
         child=child, kind=kind, visited_on=visited_on, visited_by=user, token=token,
         note=note.strip(), child_version=child_version, resolution=resolution, **findings,
     )  # fmt: skip
+    figure_add(
+        division_code=child.residence_division_id,
+        measure=Measure.VISIT_HOME if kind == Visit.Kind.HOME else Measure.VISIT_CONTACT,
+        on=visited_on,
+    )
     if resolution != Visit.Resolution.KEEP:
         visit.file_changes = _apply_findings(child=child, visit=visit)
         if visit.file_changes:

@@ -29,7 +29,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("预警", Capability.HANDLE_ALERTS, "alerts:list"),
     NavItem("强制报告", Capability.FILE_REPORTS, "reports:mine"),
     NavItem("保护案件", Capability.VIEW_CASES, "cases:list"),
-    NavItem("统计分析", Capability.VIEW_CHILDREN, None),
+    NavItem("统计分析", Capability.VIEW_STATS, "stats:dashboard"),
     NavItem("审计日志", Capability.VIEW_AUDIT, "audit:search"),
     NavItem("系统管理", Capability.MANAGE_SYSTEM, "admin:index"),
 )

@@ -14,6 +14,7 @@ from tonghu.pipeline.match import match_services
 from tonghu.pipeline.normalise import ID_WEIGHTS
 from tonghu.pipeline.places import DIVISION_COLUMNS
 from tonghu.pipeline.sources import Kind, all_fields
+from tonghu.pipeline.summarise import summarise
 from tonghu.policy import Profile, load_profile
 
 AS_OF = date(2025, 6, 30)
@@ -198,3 +199,19 @@ class Feeds:
             [child],
         ).fetchall()
         return {row[0] for row in rows}
+
+    def figures(self, *, profile: Profile = DEFAULT) -> dict[tuple[str, str, str, str], int]:
+        """The round figures of the hand-made children: (division, group, dimension,
+        category) -> children."""
+        self.classify(profile=profile)
+        services = match_services(self.con, children="classified", profile=profile)
+        table = summarise(
+            self.con,
+            children="classified",
+            services=services,
+            divisions=self.divisions,
+            county=HERE[:6],
+            profile=profile,
+        )
+        rows = self.con.execute(f"SELECT * FROM {table}").fetchall()
+        return {(d, g, dim, cat): n for d, g, dim, cat, n in rows}
