@@ -35,6 +35,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         ("escalate",), "escalate", "检查案件办理时限，逾期环节逐级升级督办（由 cron 每5分钟运行）"
     ),
+    Subcommand(
+        ("stats", "refresh"),
+        "stats_refresh",
+        "重算各区县每日统计（走访计划执行、逾期转介、监护评估等级；每天由 cron 运行）",
+    ),
     Subcommand(("token", "create"), "token_create", "为用户签发 API 令牌，令牌只显示一次"),
     Subcommand(("serve",), "runserver", "启动网页服务（开发和演示用）"),
     Subcommand(("check",), "check", "检查配置"),
