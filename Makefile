@@ -11,7 +11,7 @@ VENDOR := tonghu/web/static/vendor
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup demo demo-data serve test test-sqlite test-postgres lint browser clean
+.PHONY: help setup pdf-libs demo demo-data serve test test-sqlite test-postgres lint browser clean
 
 help:
 	@echo "make demo   安装依赖、建立内置 SQLite 数据库、载入演示区划和账号，并在 http://127.0.0.1:8000 提供服务"
@@ -31,7 +31,13 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	@touch $@
 
-setup: $(BIN)/tonghu $(VENDOR)/.installed
+# WeasyPrint (the annual report's PDF) needs Debian's pango, and the PDF needs CJK fonts.
+pdf-libs:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk >/dev/null; \
+	  else echo "生成 PDF 需要 Debian 的 pango 和中文字体：sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk" >&2; fi; fi
+
+setup: $(BIN)/tonghu $(VENDOR)/.installed pdf-libs
 
 DEMO_DIR := var/demo
 DEMO_AS_OF := 2025-06-30
