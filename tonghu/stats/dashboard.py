@@ -301,6 +301,7 @@ def _charts(  # noqa: PLR0917 (the page's parts, each computed once by the calle
             figures, totals, chart_id="origin", title="流动儿童户籍地", dimension="origin_scope",
             groups=("migrant",), order=ORIGIN_SCOPES, kind="pie",
         ),
+        _provinces_chart(figures, totals),
         _dimension_chart(
             figures, totals, chart_id="family_doctor", title="家庭医生签约（0-6岁）",
             dimension="family_doctor", groups=("all",), order=FAMILY_DOCTOR_LABELS, kind="pie",
@@ -350,6 +351,24 @@ def _charts(  # noqa: PLR0917 (the page's parts, each computed once by the calle
         ),
     ]  # fmt: skip
     return charts
+
+
+TOP_PROVINCES = 10
+
+
+def _provinces_chart(figures: Figures, totals: dict[tuple[str, str, str], int]) -> Chart:
+    """The provinces most migrant children come from (the rest summed as 其他省份)."""
+    counts = sorted(
+        ((n, c) for (g, d, c), n in totals.items() if (g, d) == ("migrant", "origin_province")),
+        reverse=True,
+    )
+    names = selectors.province_names()
+    shown = [c for _, c in counts[:TOP_PROVINCES]]
+    return Chart(
+        "provinces", "流动儿童户籍省份", "bar",
+        [names.get(c, category_label("origin_province", c)) for c in shown],
+        [("流动儿童", _series(figures, [("r", "migrant", "origin_province", c) for c in shown]))],
+    )  # fmt: skip
 
 
 def _age_order(totals: dict[tuple[str, str, str], int]) -> list[str]:

@@ -186,6 +186,12 @@ def areas(place: Jurisdiction) -> dict[str, str]:
     return dict(sorted(found))
 
 
+def province_names() -> dict[str, str]:
+    """Two-digit province code -> name, from the division table (hukou places)."""
+    rows = Division.objects.filter(level=Level.PROVINCE).values_list("code", "name")
+    return {code[:2]: name for code, name in rows}
+
+
 def trend(place: Jurisdiction) -> dict[dt.date, dict[str, int]]:
     """Each round's group totals (the counties' rounds on the same date added up)."""
     rows = (

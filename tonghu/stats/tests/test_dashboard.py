@@ -43,6 +43,9 @@ FIGURES = {
     (EAST, "migrant", "sex", "女"): 3,
     (EAST, "all", "insurance", "参保缴费"): 10,
     (EAST, "all", "insurance", "no_record"): 2,
+    (EAST, "migrant", "origin_province", "33"): 6,
+    (WEST, "migrant", "origin_province", "41"): 2,
+    (NORTH, "migrant", "origin_province", "33"): 8,
     (WEST, "all", "total", ""): 3,
     (WEST, "migrant", "total", ""): 2,
     (WEST, "all", "sex", "男"): 1,
@@ -107,6 +110,9 @@ def test_county_staff_see_every_figure_unprotected(world: World, figures_round: 
     assert areas["drill"] == [JIAODIAN, ZHIYANG]
     assert areas["series"][0]["name"] == "流动儿童"
     assert areas["series"][0]["data"] == [8, 8]
+    provinces = _chart(board, "provinces")
+    assert provinces["categories"] == ["33", "河南省"]  # 浙江 is not in the test's table
+    assert provinces["series"][0]["data"] == [14, 2]
     insurance = _chart(board, "insurance")
     assert dict(zip(insurance["categories"], insurance["series"][0]["data"], strict=True)) == {
         "参保缴费": 19,

@@ -61,4 +61,3 @@ def test_stats_refresh_recomputes_the_visit_plan(county_round: Path) -> None:
         stored[figure.category] += figure.n
     assert stored == statuses
     assert set(DailyFigure.objects.values_list("computed_on", flat=True)) == {later}
-
