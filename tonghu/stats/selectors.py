@@ -91,18 +91,17 @@ def jurisdiction(
         within("county_id", head[:6]) if len(head) >= 6 else within("county_id", head),
         status=RoundStatus.DONE,
     )
-    counties = sorted({code[:6] for code in done.values_list("county_id", flat=True)})
+    latest: dict[str, Round] = {}
+    for round_ in done.order_by("county_id", "-as_of"):  # a few rounds per county
+        latest.setdefault(round_.county_id[:6], round_)
+    counties = sorted(latest)
     if round_id is not None and len(counties) == 1:
         chosen = done.filter(pk=round_id).first()
         if chosen is None:
             raise Http404("未找到该轮次，或不在您的管辖范围内。")
         rounds: tuple[Round, ...] = (chosen,)
     else:
-        rounds = tuple(
-            round_
-            for county in counties
-            if (round_ := done.filter(county_id=f"{county}000000").order_by("-as_of").first())
-        )
+        rounds = tuple(latest[county] for county in counties)
     return Jurisdiction(
         user=user,
         division=division,

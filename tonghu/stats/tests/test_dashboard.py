@@ -285,3 +285,15 @@ def test_exported_tables_are_protected_for_the_city(
             numbers = [value for value in row[1:] if isinstance(value, int)]
             assert all(value >= 5 for value in numbers), (sheet.title, row)
     assert AuditEntry.objects.filter(object_type="stats", action="export").exists()
+
+
+@pytest.mark.django_db
+def test_the_dashboard_reads_a_fixed_number_of_queries(
+    world: World, figures_round: Round, client: Client, django_assert_max_num_queries: Any
+) -> None:
+    """Sums over figure rows: the count does not grow with villages, children or rounds."""
+    client.force_login(world.users[Role.CITY_STAFF])
+    with django_assert_max_num_queries(25):
+        assert client.get("/stats/").status_code == 200
+    with django_assert_max_num_queries(25):
+        assert client.get("/stats/tables/").status_code == 200
