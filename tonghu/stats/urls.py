@@ -6,4 +6,5 @@ app_name = "stats"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("tables/", views.tables, name="tables"),
+    path("annual/", views.annual, name="annual"),
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.http import urlencode
 
 from tonghu.accounts.roles import Department, Role
 from tonghu.alerts.tests import matrix as alerts_matrix
@@ -35,6 +36,15 @@ UPLOADERS = frozenset({Role.COUNTY_STAFF, Role.DEPARTMENT_OFFICER})
 TASK_ROLES = frozenset(
     {Role.CHILD_DIRECTOR, Role.SUPERVISOR, Role.COUNTY_STAFF, Role.DEPARTMENT_OFFICER}
 )
+STATS_ROLES = frozenset(
+    {
+        Role.CHILD_DIRECTOR,
+        Role.SUPERVISOR,
+        Role.COUNTY_STAFF,
+        Role.CITY_STAFF,
+        Role.DEPARTMENT_OFFICER,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,10 @@ class Endpoint:
     key: str  # URL name, or "METHOD /api/path" as in the OpenAPI document
     url: Callable[[World, Role, bool], str]  # (world, role, in_scope) -> URL
     allowed: frozenset[Role]
-    kind: str  # "object": out of scope is 404; "list": out-of-scope rows are absent
+    # "object": out of scope is 404; "list": out-of-scope rows are absent; "place": a page
+    # about one division (?division=), refused to a role without the share (403) and 404 for
+    # a division outside the user's scope.
+    kind: str
     marker: Callable[[World, Role, bool], str] | None = None  # text only in-scope pages show
     api: bool = False
     method: str = "get"
@@ -124,6 +137,15 @@ def _referral_marker(world: World, role: Role, inside: bool) -> str:
 
 def _audit_marker(world: World, role: Role, inside: bool) -> str:
     return f"MARK-{'IN' if inside else 'OUT'}"
+
+
+def _stats_url(name: str, **query: str) -> Callable[[World, Role, bool], str]:
+    """A statistics page of the role's own division, or of the nearest one outside its scope."""
+
+    def url(world: World, role: Role, inside: bool) -> str:
+        return f"{reverse(name)}?{urlencode({'division': _division(world, role, inside), **query})}"
+
+    return url
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -561,6 +583,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("reports:new", lambda w, r, i: reverse("reports:new"), cases_matrix.REPORTERS, "list"),
     Endpoint("reports:receipt", cases_matrix.receipt_url, cases_matrix.REPORTERS, "object"),
+    Endpoint("stats:dashboard", _stats_url("stats:dashboard"), STATS_ROLES, "place"),
+    Endpoint("stats:tables", _stats_url("stats:tables"), STATS_ROLES, "place"),
+    Endpoint(
+        "stats:tables?format=xlsx", _stats_url("stats:tables", format="xlsx"), STATS_ROLES, "place"
+    ),
+    Endpoint("stats:annual", _stats_url("stats:annual"), STATS_ROLES, "place"),
+    Endpoint(
+        "stats:annual?format=xlsx", _stats_url("stats:annual", format="xlsx"), STATS_ROLES, "place"
+    ),
+    Endpoint(
+        "stats:annual?format=pdf", _stats_url("stats:annual", format="pdf"), STATS_ROLES, "place"
+    ),
 )
 BY_KEY = {endpoint.key: endpoint for endpoint in ENDPOINTS}
 
@@ -638,7 +672,7 @@ def test_scope_matrix(world: World, endpoint: Endpoint, role: Role, inside: bool
     if not allowed:
         assert response.status_code == (404 if endpoint.kind == "object" else 403)
         return
-    if endpoint.kind == "object":
+    if endpoint.kind in {"object", "place"}:
         expected = 400 if role in endpoint.refused else endpoint.success
         assert response.status_code == (expected if inside else 404)
         return
