@@ -89,12 +89,23 @@ UNION ALL
 SELECT s.child_id, 'service', e.service_code
 FROM summary_children AS s JOIN {services} AS e USING (child_id);
 
-CREATE OR REPLACE TEMP TABLE round_figures AS
+CREATE OR REPLACE TEMP TABLE summary_villages AS
 SELECT s.division_code, g.grp, f.dimension, f.category, count(*) AS n
 FROM summary_facts AS f
 JOIN summary_children AS s USING (child_id)
 JOIN (SELECT child_id, unnest(groups) AS grp FROM summary_children) AS g USING (child_id)
-GROUP BY ALL
+GROUP BY ALL;
+
+-- The same figures added up per town and for the county, so that a page reads the few rows
+-- of its own level (a child placed only at the county keeps the county's code throughout).
+CREATE OR REPLACE TEMP TABLE round_figures AS
+SELECT 'village' AS level, * FROM summary_villages
+UNION ALL
+SELECT 'town', rpad(division_code[1:9], 12, '0'), grp, dimension, category, sum(n)::BIGINT
+FROM summary_villages GROUP BY ALL
+UNION ALL
+SELECT 'county', rpad(division_code[1:6], 12, '0'), grp, dimension, category, sum(n)::BIGINT
+FROM summary_villages GROUP BY ALL
 ORDER BY ALL;
 """
 
@@ -108,7 +119,8 @@ def summarise(
     county: str,
     profile: Profile,
 ) -> str:
-    """Write ``round_figures`` (division_code, grp, dimension, category, n); return its name."""
+    """Write ``round_figures`` (level, division_code, grp, dimension, category, n): per village,
+    town and county (``level``); return its name."""
     con.register("summary_division_table", divisions)
     run(
         con,

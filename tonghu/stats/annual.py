@@ -21,7 +21,6 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-import weasyprint  # type: ignore[import-untyped]
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.template.loader import render_to_string
@@ -551,6 +550,9 @@ def annual_pdf_html(report: AnnualReport) -> str:
 def annual_pdf(report: AnnualReport) -> bytes:
     """The report as an A4 PDF. Nothing is fetched: the page carries its own styles and the
     fonts are the system's (fonts-noto-cjk); only data: URLs would be read."""
+    # Imported here: loading pango takes seconds, and only this download needs it.
+    import weasyprint  # type: ignore[import-untyped]  # noqa: PLC0415
+
     fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
     document = weasyprint.HTML(
         string=annual_pdf_html(report), base_url=str(settings.BASE_DIR), url_fetcher=fetcher

@@ -14,7 +14,15 @@ from django.db import models
 
 
 class RoundFigure(models.Model):
+    """Children of one group, dimension and category in a division, at the round's base date.
+
+    ``level`` says how the rows are summed: per village (the finest the division table knows;
+    a child whose village is unknown keeps its town's or the county's code), per town, and for
+    the county, so that any page reads only the rows of its own level.
+    """
+
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="figures")
+    level = models.CharField("汇总层级", max_length=8, default="village")
     division_code = models.CharField("区划代码", max_length=12)
     group = models.CharField("人群", max_length=12)
     dimension = models.CharField("统计项", max_length=16)
@@ -25,7 +33,7 @@ class RoundFigure(models.Model):
         verbose_name = "轮次统计"
         verbose_name_plural = "轮次统计"
         indexes = [
-            models.Index(fields=["round", "dimension", "division_code"], name="figure_round_dim")
+            models.Index(fields=["round", "level", "division_code"], name="figure_round_level")
         ]
 
     def __str__(self) -> str:

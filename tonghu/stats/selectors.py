@@ -132,16 +132,27 @@ def rounds_of(place: Jurisdiction) -> list[Round]:
     )
 
 
-def _round_rows(place: Jurisdiction) -> QuerySet[RoundFigure]:
+# The levels the round figures are summed at; above the county, the counties' rows are read.
+FIGURE_LEVELS = (Level.COUNTY, Level.TOWN, Level.VILLAGE)
+
+
+def _stored_level(level: Level) -> Level:
+    return level if level in FIGURE_LEVELS else Level.COUNTY
+
+
+def _round_rows(place: Jurisdiction, level: Level) -> QuerySet[RoundFigure]:
+    """The round figures under the jurisdiction summed at ``level`` (or the county's)."""
     return RoundFigure.objects.filter(
-        within("division_code", place.code_prefix), round_id__in=place.round_ids
+        within("division_code", place.code_prefix),
+        round_id__in=place.round_ids,
+        level=_stored_level(level),
     )
 
 
 def round_totals(place: Jurisdiction) -> dict[Key, int]:
     """(group, dimension, category) -> children, over the whole jurisdiction."""
     rows = (
-        _round_rows(place)
+        _round_rows(place, Level(place.division.level))
         .values_list("group", "dimension", "category")
         .annotate(total=Sum("n"))
         .order_by()
@@ -162,7 +173,7 @@ def round_by_area(
     level = place.area_level
     if level is None:
         return {}
-    rows = _round_rows(place)
+    rows = _round_rows(place, level)
     if dimensions is not None:
         rows = rows.filter(dimension__in=dimensions)
     grouped = (
@@ -198,6 +209,7 @@ def trend(place: Jurisdiction) -> dict[dt.date, dict[str, int]]:
             within("division_code", place.code_prefix),
             round__county_id__in=[f"{county}000000" for county in place.counties],
             round__status=RoundStatus.DONE,
+            level=_stored_level(Level(place.division.level)),
             dimension="total",
         )
         .values_list("round__as_of", "group")

@@ -213,5 +213,10 @@ class Feeds:
             county=HERE[:6],
             profile=profile,
         )
-        rows = self.con.execute(f"SELECT * FROM {table}").fetchall()
-        return {(d, g, dim, cat): n for d, g, dim, cat, n in rows}
+        rows = self.con.execute(f"SELECT * FROM {table} WHERE level = 'village'").fetchall()
+        return {(d, g, dim, cat): n for _, d, g, dim, cat, n in rows}
+
+    def figure_levels(self) -> dict[tuple[str, str, str, str, str], int]:
+        """(level, division, group, dimension, category) -> children, every level."""
+        rows = self.con.execute("SELECT * FROM round_figures").fetchall()
+        return {(lv, d, g, dim, cat): n for lv, d, g, dim, cat, n in rows}

@@ -101,3 +101,19 @@ def test_every_dimension_adds_up_to_the_group_total(feeds: Feeds) -> None:
         for dimension in ("sex", "age", "origin_scope", "stage", "guardianship", "insurance"):
             counted = sum(n for (g, d, _), n in total.items() if g == group and d == dimension)
             assert counted == expected, (group, dimension)
+
+
+def test_towns_and_the_county_add_up_their_villages(feeds: Feeds) -> None:
+    _children(feeds)
+    feeds.figures()
+    levels = feeds.figure_levels()
+    county = "410402000000"
+    assert levels["town", HERE[:9] + "000", "all", "total", ""] == 4  # 光明路街道: 光明社区
+    assert levels["town", TOWN_ONLY, "all", "total", ""] == 1
+    assert levels["county", county, "all", "total", ""] == 5
+    assert levels["county", county, "migrant", "sex", "男"] == 1
+    for level in ("village", "town", "county"):
+        total = sum(
+            n for (lv, _, g, d, _), n in levels.items() if (lv, g, d) == (level, "all", "total")
+        )
+        assert total == 5, level

@@ -24,8 +24,9 @@ from tonghu.conftest import World, make_user
 from tonghu.roster.models import Training
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.stats.annual import AnnualReport, annual_pdf_html, annual_report, annual_xlsx
-from tonghu.stats.models import DailyFigure, LiveFigure, Measure, RoundFigure
+from tonghu.stats.models import DailyFigure, LiveFigure, Measure
 from tonghu.stats.selectors import jurisdiction
+from tonghu.stats.tests.figures import figures_create
 
 EAST = "410402100201"  # 东湾村 (焦店镇, 新华区)
 WEST = "410402100202"  # 西湾村 (焦店镇)
@@ -94,10 +95,7 @@ def _round(county: str, as_of: dt.date, **summary: int) -> Round:
 
 
 def _figures(round_: Round, rows: dict[tuple[str, str, str, str], int]) -> None:
-    RoundFigure.objects.bulk_create(
-        RoundFigure(round=round_, division_code=d, group=g, dimension=dim, category=c, n=n)
-        for (d, g, dim, c), n in rows.items()
-    )
+    figures_create(round_, rows)
 
 
 def _train(user: User, on: dt.date, topic: str, hours: str, by: User) -> None:

@@ -20,9 +20,10 @@ from tonghu.cases.tests.factories import STEP_DATA, file_report, people, take
 from tonghu.conftest import World
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.stats.dashboard import dashboard
-from tonghu.stats.models import DailyFigure, LiveFigure, Measure, RoundFigure
+from tonghu.stats.models import DailyFigure, LiveFigure, Measure
 from tonghu.stats.selectors import jurisdiction
 from tonghu.stats.services import figure_add
+from tonghu.stats.tests.figures import figures_create
 from tonghu.visits.services import visit_record
 
 EAST = "410402100201"  # 东湾村 (焦店镇)
@@ -68,10 +69,7 @@ def figures_round(world: World) -> Round:
     round_ = world.rounds[COUNTY]
     round_.status = RoundStatus.DONE
     round_.save()
-    RoundFigure.objects.bulk_create(
-        RoundFigure(round=round_, division_code=d, group=g, dimension=dim, category=c, n=n)
-        for (d, g, dim, c), n in FIGURES.items()
-    )
+    figures_create(round_, FIGURES)
     return round_
 
 
