@@ -614,8 +614,9 @@ def _city(city_user: User, round_: Round, counties: int, repeat: int) -> None:
         )
         with connection.cursor() as cursor:
             cursor.execute(
-                'INSERT INTO stats_roundfigure (round_id, division_code, "group", dimension, '
-                "category, n) SELECT %s, CAST(%s AS VARCHAR(6)) || substr(division_code, 7), "
+                'INSERT INTO stats_roundfigure (round_id, level, division_code, "group", '
+                "dimension, category, n) SELECT %s, level, "
+                "CAST(%s AS VARCHAR(6)) || substr(division_code, 7), "
                 '"group", dimension, category, n FROM stats_roundfigure WHERE round_id = %s',
                 [other.pk, code, round_.pk],
             )

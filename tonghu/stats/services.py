@@ -63,7 +63,9 @@ def round_figures_load(*, round_: Round, path: Path) -> int:
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     loaded = 0
-    with connection.cursor() as cursor:
+    # One transaction (a savepoint inside a round's load): outside one, SQLite would commit
+    # every row on its own.
+    with transaction.atomic(), connection.cursor() as cursor:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
             rows = [
                 (round_.pk, row["level"], row["division_code"], row["grp"], row["dimension"],
