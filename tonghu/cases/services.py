@@ -333,7 +333,6 @@ def _monitoring_too_short(case: Case) -> str | None:
     return None
 
 
-@transaction.atomic
 def _count_step(case: Case, *, late: bool, closed: bool, now: dt.datetime) -> None:
     """The dashboard's live case figures: steps taken (and late), closures and their days."""
     day, division = timezone.localdate(now), case.division_id
@@ -346,6 +345,7 @@ def _count_step(case: Case, *, late: bool, closed: bool, now: dt.datetime) -> No
         figure_add(division_code=division, measure=Measure.CASE_CLOSE_DAYS, on=day, by=days)
 
 
+@transaction.atomic
 def case_step(
     *, user: User, number: str, step: Step, version: int, data: Mapping[str, Any]
 ) -> Case:
