@@ -28,7 +28,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from tonghu import clock
-from tonghu.accounts.models import User
 from tonghu.accounts.roles import Role
 from tonghu.accounts.scope import within
 from tonghu.divisions.codes import Level
@@ -36,7 +35,7 @@ from tonghu.divisions.models import Division
 from tonghu.roster.models import Training
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.stats import selectors
-from tonghu.stats.dashboard import Figures, rate_text
+from tonghu.stats.dashboard import Figures, rate_text, served
 from tonghu.stats.labels import GROUP_LABELS, VISIT_STATUS_LABELS
 from tonghu.stats.models import Measure
 from tonghu.stats.selectors import Jurisdiction
@@ -183,7 +182,7 @@ def _gather(place: Jurisdiction, *, year: int, today: dt.date) -> _Data:
         live=selectors.live_figures(place, measures=LIVE_MEASURES, until=dt.date(year, 12, 1)),
         daily=selectors.daily_figures(place) if current else {},
         daily_on=selectors.daily_computed_on(place) if current else None,
-        workers=_workers(place),
+        workers=selectors.workers(place),
         trainings=_trainings(place, year),
     )
 
@@ -208,20 +207,6 @@ def _counties(place: Jurisdiction) -> dict[str, str]:
         within("code", _county_range(place)), level=Level.COUNTY
     ).values_list("code", "name")
     return dict(sorted(found))
-
-
-def _workers(place: Jurisdiction) -> dict[str, int]:
-    rows = (
-        User.objects.filter(
-            within("division_id", place.code_prefix),
-            role__in=(Role.CHILD_DIRECTOR, Role.SUPERVISOR),
-            is_active=True,
-        )
-        .values_list("role")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return dict(rows)
 
 
 def _trainings(place: Jurisdiction, year: int) -> Trainings:
@@ -260,11 +245,12 @@ def _child_figures(place: Jurisdiction, data: _Data) -> Figures:
 def _service_figures(figures: Figures, data: _Data) -> None:
     """Per service: children due it at the latest round, and served up to the year's end
     (never more than are due); the totals add up along lines."""
-    codes, delivered = data.service_codes, data.delivered
+    codes = data.service_codes
+    due = {code: data.totals.get(("all", "service", code), 0) for code in codes}
+    got = served(due, data.delivered)
     for code in codes:
-        due = data.totals.get(("all", "service", code), 0)
-        figures.put(("due", code), due)
-        figures.put(("got", code), min(delivered.get(code, 0), due))
+        figures.put(("due", code), due[code])
+        figures.put(("got", code), got[code])
     figures.put(("due",), sum(figures.values[("due", code)] for code in codes))
     figures.put(("got",), sum(figures.values[("got", code)] for code in codes))
     figures.line(("due",), [("due", code) for code in codes])

@@ -8,11 +8,12 @@ what is shown. Charts are plain specifications the page's script draws with ECha
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tonghu import clock
+from tonghu.accounts.roles import Role
 from tonghu.divisions.models import Division
 from tonghu.stats import selectors
 from tonghu.stats.labels import (
@@ -124,6 +125,11 @@ class Dashboard:
         return [chart.spec() for chart in self.charts]
 
 
+def health_ages(place: Jurisdiction) -> str:
+    """The ages 健康状况 counts, as the profile sets them (e.g. "0-6岁")."""
+    return f"0-{place.policy.health_age_max}岁"
+
+
 def rate_text(numerator: int | None, denominator: int | None) -> str:
     if numerator is None or denominator is None:
         return "—"
@@ -174,12 +180,14 @@ def dashboard(place: Jurisdiction) -> Dashboard:
     figures.line(
         ("d", "visit_plan", ""), [("d", Measure.VISIT_STATUS, s) for s in VISIT_STATUS_LABELS]
     )
-    director_count = selectors.directors(place)
+    director_count = selectors.workers(place).get(Role.CHILD_DIRECTOR, 0)
     figures.put(("x", "directors"), director_count)
     _coverage_totals(figures, totals)
     months = _months(since, clock.today())
-    charts = _charts(figures, totals, names, area_codes, sorted(trend), months)
-    charts.append(_coverage_chart(figures, totals, place))
+    charts = _charts(
+        figures, totals, place=place, names=names, area_codes=area_codes, rounds=sorted(trend),
+        months=months,
+    )  # fmt: skip
     return Dashboard(
         place=place,
         cards=_cards(figures, director_count),
@@ -268,9 +276,11 @@ def _dimension_chart(
     )
 
 
-def _charts(  # noqa: PLR0917 (the page's parts, each computed once by the caller)
+def _charts(
     figures: Figures,
     totals: dict[tuple[str, str, str], int],
+    *,
+    place: Jurisdiction,
     names: dict[str, str],
     area_codes: list[str],
     rounds: list[dt.date],
@@ -292,6 +302,7 @@ def _charts(  # noqa: PLR0917 (the page's parts, each computed once by the calle
                 drill=[code if code in names else "" for code in area_codes],
             )
         )  # fmt: skip
+    health = health_ages(place)
     charts += [
         _dimension_chart(
             figures, totals, chart_id="age", title="年龄结构", dimension="age",
@@ -303,11 +314,11 @@ def _charts(  # noqa: PLR0917 (the page's parts, each computed once by the calle
         ),
         _provinces_chart(figures, totals),
         _dimension_chart(
-            figures, totals, chart_id="family_doctor", title="家庭医生签约（0-6岁）",
+            figures, totals, chart_id="family_doctor", title=f"家庭医生签约（{health}）",
             dimension="family_doctor", groups=("all",), order=FAMILY_DOCTOR_LABELS, kind="pie",
         ),
         _dimension_chart(
-            figures, totals, chart_id="vaccination", title="本地预防接种（0-6岁）",
+            figures, totals, chart_id="vaccination", title=f"本地预防接种（{health}）",
             dimension="vaccination", groups=("all",), order=VACCINATION_LABELS, kind="pie",
         ),
         _dimension_chart(
@@ -350,6 +361,7 @@ def _charts(  # noqa: PLR0917 (the page's parts, each computed once by the calle
                                     (Measure.CASE_CLOSED, "结案"))],
         ),
     ]  # fmt: skip
+    charts.append(_coverage_chart(figures, totals, place))
     return charts
 
 
@@ -395,17 +407,18 @@ def _services(totals: dict[tuple[str, str, str], int]) -> list[str]:
     return sorted(c for (g, d, c) in totals if g == "all" and d == "service")
 
 
+def served(due: Mapping[str, int], delivered: Mapping[str, int]) -> dict[str, int]:
+    """Service code -> children served, never more than are due (a service delivered to more
+    children than now qualify counts as fully delivered, never over)."""
+    return {code: min(delivered.get(code, 0), n) for code, n in due.items()}
+
+
 def _coverage_totals(figures: Figures, totals: dict[tuple[str, str, str], int]) -> None:
-    """Children due a service and those served, over all services (a service delivered to
-    more children than now qualify counts as fully delivered, never over)."""
-    services = _services(totals)
-    eligible = sum(totals["all", "service", c] for c in services)
-    delivered = sum(
-        min(figures.values.get(("l", Measure.SERVICE_DELIVERED, c), 0), totals["all", "service", c])
-        for c in services
-    )
-    figures.put(("r", "all", "service_total", ""), eligible)
-    figures.put(("x", "delivered_total"), delivered)
+    """Children due a service and those served, over all services."""
+    due = {c: totals["all", "service", c] for c in _services(totals)}
+    delivered = {c: figures.values.get(("l", Measure.SERVICE_DELIVERED, c), 0) for c in due}
+    figures.put(("r", "all", "service_total", ""), sum(due.values()))
+    figures.put(("x", "delivered_total"), sum(served(due, delivered).values()))
 
 
 def _coverage_chart(

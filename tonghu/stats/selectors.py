@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.http import Http404
 
@@ -87,9 +87,9 @@ def jurisdiction(
     if division is None:
         raise Http404("未找到该区划，或不在您的管辖范围内。")
     head = prefix(division.code, Level(division.level))
+    # The rounds of the counties covering it: of its own county below the county level.
     done = Round.objects.filter(
-        within("county_id", head[:6]) if len(head) >= 6 else within("county_id", head),
-        status=RoundStatus.DONE,
+        within("county_id", head[: Level.COUNTY.prefix_length]), status=RoundStatus.DONE
     )
     latest: dict[str, Round] = {}
     for round_ in done.order_by("county_id", "-as_of"):  # a few rounds per county
@@ -276,8 +276,16 @@ def daily_computed_on(place: Jurisdiction) -> dt.date | None:
     )
 
 
-def directors(place: Jurisdiction) -> int:
-    """Active child directors in the jurisdiction."""
-    return User.objects.filter(
-        within("division_id", place.code_prefix), role=Role.CHILD_DIRECTOR, is_active=True
-    ).count()
+def workers(place: Jurisdiction) -> dict[str, int]:
+    """Role -> active child directors and supervisors in the jurisdiction."""
+    rows = (
+        User.objects.filter(
+            within("division_id", place.code_prefix),
+            role__in=(Role.CHILD_DIRECTOR, Role.SUPERVISOR),
+            is_active=True,
+        )
+        .values_list("role")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)

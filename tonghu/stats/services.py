@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncMonth
 
 from tonghu.accounts.scope import within
 from tonghu.children.models import Child
@@ -83,17 +84,17 @@ def delivered_rebase(*, county: str) -> None:
     LiveFigure.objects.filter(
         within("division_code", county), measure=Measure.SERVICE_DELIVERED
     ).delete()
-    delivered = Counter(
+    delivered = (
         Referral.objects.filter(
             within("child__residence_division_id", county),
             child__present=True,
             status=Referral.Status.DELIVERED,
-        ).values_list("child__residence_division_id", "service_code", "delivered_on")
+        )
+        .annotate(month=TruncMonth("delivered_on"))
+        .values_list("child__residence_division_id", "service_code", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    by_month: Counter[tuple[str, str, dt.date]] = Counter()
-    for (division, service, day), n in delivered.items():
-        if day is not None:  # a delivered referral always has its date
-            by_month[division, service, month_of(day)] += n
     LiveFigure.objects.bulk_create(
         LiveFigure(
             division_code=division,
@@ -102,7 +103,7 @@ def delivered_rebase(*, county: str) -> None:
             month=month,
             n=n,
         )
-        for (division, service, month), n in by_month.items()
+        for division, service, month, n in delivered
     )
 
 
@@ -114,15 +115,20 @@ def daily_refresh(*, county: str, today: dt.date) -> int:
     plan = county_visit_plan(county=county, today=today)
     for item in plan:
         counts[item.child.residence_division_id, Measure.VISIT_STATUS, item.status.value] += 1
-    open_referrals = Referral.objects.filter(
-        within("child__residence_division_id", county),
-        child__present=True,
-        status__in=Referral.OPEN_STATUSES,
-    ).values_list("child__residence_division_id", "due_on")
-    for division, due_on in open_referrals.iterator(chunk_size=BATCH_ROWS):
-        counts[division, Measure.REFERRAL_OPEN, ""] += 1
-        if due_on < today:
-            counts[division, Measure.REFERRAL_OVERDUE, ""] += 1
+    open_referrals = (
+        Referral.objects.filter(
+            within("child__residence_division_id", county),
+            child__present=True,
+            status__in=Referral.OPEN_STATUSES,
+        )
+        .values_list("child__residence_division_id")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+        .order_by()
+    )
+    for division, opened, overdue in open_referrals:
+        counts[division, Measure.REFERRAL_OPEN, ""] = opened
+        if overdue:
+            counts[division, Measure.REFERRAL_OVERDUE, ""] = overdue
     assessed = Child.objects.filter(
         within("residence_division_id", county), present=True, assessments__isnull=False
     ).distinct()

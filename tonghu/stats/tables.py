@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tonghu.stats import selectors
-from tonghu.stats.dashboard import Figures
+from tonghu.stats.dashboard import Figures, health_ages
 from tonghu.stats.labels import (
     DROPOUT_LABELS,
     FAMILY_DOCTOR_LABELS,
@@ -49,6 +49,7 @@ class ColumnGroup:
     label: str
     columns: tuple[Column, ...]
     total: Figure | None = None  # the figure the other columns add up to, if they do
+    summed: bool = False  # the total is not a stored figure but the sum of the others
 
 
 @dataclass(frozen=True)
@@ -88,14 +89,16 @@ def _counts(label: str, group: str, dimension: str, labels: dict[str, str]) -> C
     )
 
 
-def _health_total(dimension: str, labels: dict[str, str]) -> ColumnGroup:
+def _health_total(dimension: str, labels: dict[str, str], *, ages: str) -> ColumnGroup:
+    """The children of the ages health counts (their categories summed), then each one."""
     total = ("all", f"{dimension}_total", "")
-    columns = [Column("0-6岁儿童", total)]
+    columns = [Column(f"{ages}儿童", total)]
     columns += [Column(text, ("all", dimension, code)) for code, text in labels.items()]
     return ColumnGroup(
         "家庭医生签约" if dimension == "family_doctor" else "本地预防接种",
         tuple(columns),
         total=total,
+        summed=True,
     )
 
 
@@ -133,8 +136,8 @@ def specs(place: Jurisdiction) -> list[TableSpec]:
         TableSpec(
             "表4 健康状况",
             (
-                _health_total("family_doctor", FAMILY_DOCTOR_LABELS),
-                _health_total("vaccination", VACCINATION_LABELS),
+                _health_total("family_doctor", FAMILY_DOCTOR_LABELS, ages=health_ages(place)),
+                _health_total("vaccination", VACCINATION_LABELS, ages=health_ages(place)),
                 ColumnGroup(
                     "残疾与心理",
                     (
@@ -230,18 +233,14 @@ def _declare_lines(figures: Figures, spec: TableSpec, rows: list[str]) -> None:
     for group in spec.groups:
         members = [column.figure for column in group.columns if column.rate_of is None]
         if group.total is not None:
+            parts = [figure for figure in members if figure != group.total]
             for row in rows:
-                if group.total[1].endswith("_total") and group.total[1] != "total":
-                    derived = sum(
-                        figures.values.get((row, *figure), 0)
-                        for figure in members
-                        if figure != group.total
+                if group.summed:
+                    figures.put(
+                        (row, *group.total),
+                        sum(figures.values.get((row, *figure), 0) for figure in parts),
                     )
-                    figures.put((row, *group.total), derived)
-                figures.line(
-                    (row, *group.total),
-                    [(row, *figure) for figure in members if figure != group.total],
-                )
+                figures.line((row, *group.total), [(row, *figure) for figure in parts])
         for figure in members:
             figures.line(("", *figure), [(row, *figure) for row in rows if row])
 

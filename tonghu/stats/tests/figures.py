@@ -9,6 +9,14 @@ from collections.abc import Mapping
 from tonghu.rounds.models import Round
 from tonghu.stats.models import RoundFigure
 
+# The divisions of the conftest tree the stats tests place their figures in.
+EAST = "410402100201"  # 东湾村 (焦店镇, 新华区)
+WEST = "410402100202"  # 西湾村 (焦店镇)
+NORTH = "410402200201"  # 北渡村 (滍阳乡)
+JIAODIAN = "410402100000"
+ZHIYANG = "410402200000"
+COUNTY = "410402000000"  # 新华区
+
 VillageFigures = Mapping[tuple[str, str, str, str], int]  # (division, group, dim, category)
 
 

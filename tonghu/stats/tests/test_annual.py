@@ -26,14 +26,16 @@ from tonghu.rounds.models import Round, RoundStatus
 from tonghu.stats.annual import AnnualReport, annual_pdf_html, annual_report, annual_xlsx
 from tonghu.stats.models import DailyFigure, LiveFigure, Measure
 from tonghu.stats.selectors import jurisdiction
-from tonghu.stats.tests.figures import figures_create
+from tonghu.stats.tests.figures import (
+    COUNTY,
+    EAST,
+    JIAODIAN,
+    NORTH,
+    WEST,
+    ZHIYANG,
+    figures_create,
+)
 
-EAST = "410402100201"  # 东湾村 (焦店镇, 新华区)
-WEST = "410402100202"  # 西湾村 (焦店镇)
-NORTH = "410402200201"  # 北渡村 (滍阳乡)
-JIAODIAN = "410402100000"
-ZHIYANG = "410402200000"
-COUNTY = "410402000000"  # 新华区
 WEIDONG = "410403000000"  # 卫东区, the other county of the city
 WEIDONG_VILLAGE = "410403001001"
 CITY = "410400000000"

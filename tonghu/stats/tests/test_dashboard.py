@@ -23,15 +23,16 @@ from tonghu.stats.dashboard import dashboard
 from tonghu.stats.models import DailyFigure, LiveFigure, Measure
 from tonghu.stats.selectors import jurisdiction
 from tonghu.stats.services import figure_add
-from tonghu.stats.tests.figures import figures_create
+from tonghu.stats.tests.figures import (
+    COUNTY,
+    EAST,
+    JIAODIAN,
+    NORTH,
+    WEST,
+    ZHIYANG,
+    figures_create,
+)
 from tonghu.visits.services import visit_record
-
-EAST = "410402100201"  # 东湾村 (焦店镇)
-WEST = "410402100202"  # 西湾村 (焦店镇)
-NORTH = "410402200201"  # 北渡村 (滍阳乡)
-JIAODIAN = "410402100000"
-ZHIYANG = "410402200000"
-COUNTY = "410402000000"
 
 # (village, group, dimension, category) -> children, as the batch step would write them.
 FIGURES = {
