@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -72,15 +75,10 @@ def training_new(request: HttpRequest, worker_id: int) -> HttpResponse:
     user = acting_user(request)
     access_worker_to_train(user=user, worker_id=worker_id)  # 404 before reading the form
     form = TrainingForm(request.POST)
-    if form.is_valid():
-        try:
-            training_add(user=user, worker_id=worker_id, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            found = access_worker(user=user, worker_id=worker_id)
-            return _worker_page(request, found, saved="已登记培训记录。")
-    return _worker_page(request, access_worker(user=user, worker_id=worker_id), training_form=form)
+    return _saved_or_form(
+        request, worker_id, form, saved="已登记培训记录。",
+        save=lambda data: training_add(user=user, worker_id=worker_id, **data),
+    )  # fmt: skip
 
 
 @login_required
@@ -89,15 +87,34 @@ def worker_edit(request: HttpRequest, worker_id: int) -> HttpResponse:
     user = acting_user(request)
     access_worker_to_edit(user=user, worker_id=worker_id)  # 404 before reading the form
     form = WorkerForm(request.POST)
+    return _saved_or_form(
+        request, worker_id, form, saved="已保存联系方式和任职信息。",
+        save=lambda data: worker_update(user=user, worker_id=worker_id, **data),
+    )  # fmt: skip
+
+
+def _saved_or_form(
+    request: HttpRequest,
+    worker_id: int,
+    form: TrainingForm | WorkerForm,
+    *,
+    save: Callable[[dict[str, Any]], object],
+    saved: str,
+) -> HttpResponse:
+    """Save a valid form and show the worker's page saying so; otherwise show the page with
+    the form and its errors (a refusal from the service as a form error)."""
+    user = acting_user(request)
     if form.is_valid():
         try:
-            worker_update(user=user, worker_id=worker_id, **form.cleaned_data)
+            save(form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            found = access_worker(user=user, worker_id=worker_id)
-            return _worker_page(request, found, saved="已保存联系方式和任职信息。")
-    return _worker_page(request, access_worker(user=user, worker_id=worker_id), worker_form=form)
+            return _worker_page(request, access_worker(user=user, worker_id=worker_id), saved=saved)
+    found = access_worker(user=user, worker_id=worker_id)
+    if isinstance(form, TrainingForm):
+        return _worker_page(request, found, training_form=form)
+    return _worker_page(request, found, worker_form=form)
 
 
 def _worker_page(
