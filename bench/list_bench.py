@@ -88,7 +88,8 @@ def fill(children: int) -> None:
     surnames = np.array(list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"))
     given = np.array(["子涵", "浩宇", "欣怡", "梓萱", "一诺", "宇轩", "雨桐", "俊熙"])
     columns = (
-        "child_id, name, sex, birth_date, residence_division_id, id_number, hukou_code, "
+        "child_id, name, sex, birth_date, residence_division_id, id_number, id_number_index, "
+        "hukou_code, "
         "hukou_province, residence_code, is_resident, is_migrant, is_left_behind, is_key_care, "
         "in_difficulty, key_care, difficulty, dropout_risk, stage, flags, services, reasons, "
         "present, version"
@@ -103,7 +104,7 @@ def fill(children: int) -> None:
             row = (
                 f"410402{i:08d}", f"{surnames[i % 20]}{given[(i // 20) % 8]}",
                 "男" if i % 2 else "女", dt.date.fromordinal(int(births[i])).isoformat(), home,
-                "", f"{provinces[i]}0000000000", provinces[i], home,
+                "", "", f"{provinces[i]}0000000000", provinces[i], home,
                 "t", "t" if migrant[i] else "f", "t" if left[i] else "f",
                 "t" if key_care[i] else "f", "t" if difficulty[i] else "f",
                 '["hardship"]' if key_care[i] else "[]", '["dibao"]' if difficulty[i] else "[]",

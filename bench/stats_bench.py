@@ -411,17 +411,19 @@ def _summarise(con: Connection, round_: Round, work: Path, result: SizeResult) -
 
 # --- the same children in the ledger ------------------------------------------------------
 
+# id_number and its blind index id_number_index stay empty: '' is what the app stores for
+# no ID number (both NOT NULL).
 LEDGER_COLUMNS = (
     "child_id", "name", "sex", "birth_date", "residence_division_id", "id_number",
-    "hukou_code", "hukou_province", "residence_code", "is_resident", "is_migrant",
-    "is_left_behind", "is_key_care", "in_difficulty", "key_care", "difficulty",
+    "id_number_index", "hukou_code", "hukou_province", "residence_code", "is_resident",
+    "is_migrant", "is_left_behind", "is_key_care", "in_difficulty", "key_care", "difficulty",
     "dropout_risk", "stage", "flags", "services", "reasons", "present", "first_round_id",
     "last_round_id", "version",
 )  # fmt: skip
 
 _LEDGER_ROWS = """
 SELECT c.child_id, c.name, coalesce(c.sex, ''), strftime(c.birth_date, '%Y-%m-%d'),
-    c.residence_division, '', coalesce(c.hukou_code, ''), coalesce(c.hukou_code[1:2], ''),
+    c.residence_division, '', '', coalesce(c.hukou_code, ''), coalesce(c.hukou_code[1:2], ''),
     c.residence_code, c.is_resident, c.is_migrant, c.is_left_behind, len(c.key_care) > 0,
     len(c.difficulty) > 0, to_json(c.key_care)::VARCHAR, to_json(c.difficulty)::VARCHAR,
     coalesce(c.dropout_risk, ''), coalesce(c.stage, ''), '[]',

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 from tonghu.accounts.roles import ROLE_CAPABILITIES, ROLE_LEVELS, Capability, Department, Role
 from tonghu.divisions.codes import Level
@@ -45,6 +46,15 @@ class User(AbstractUser):
         # The admin is for system administrators only, and only through their role.
         self.is_staff = self.is_superuser = self.role == Role.SYSADMIN
         super().save(*args, **kwargs)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Signed-in sessions carry this; a new password, role, division or department (or a
+        deactivation) changes it, so every open session of the user ends at its next request
+        and the new scope applies at once."""
+        state = f"{self.password}|{self.role}|{self.division_id}|{self.department}"
+        return salted_hmac(
+            "tonghu.accounts.User.session", state, secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     def can(self, capability: Capability) -> bool:
         return self.is_active and capability in ROLE_CAPABILITIES.get(Role(self.role), frozenset())

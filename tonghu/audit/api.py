@@ -3,8 +3,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router, Schema
+from pydantic import field_validator
 
+from tonghu.accounts.api import Text, answers
 from tonghu.accounts.utils import acting_user
 from tonghu.audit.models import AuditEntry
 from tonghu.audit.selectors import AuditFilter, audit_search
@@ -14,11 +17,27 @@ MAX_ENTRIES = 500
 
 
 class AuditQuery(Schema):
-    username: str = ""
-    child_id: str = ""
-    action: str = ""
+    username: Text = ""
+    child_id: Text = ""
+    action: Text = ""
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+
+    @field_validator("since", "until")
+    @classmethod
+    def _on_the_timeline(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """A time without a zone (or a bare date) is the site's local time; a time that
+        falls off the calendar once in UTC (year 1 east of UTC, year 9999 west of it) is
+        refused as invalid (422) instead of failing in the query (500)."""
+        if value is None:
+            return None
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        try:
+            value.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise ValueError("时间超出可查询的范围。") from exc
+        return value
 
 
 class AuditOut(Schema):
@@ -49,7 +68,9 @@ class AuditOut(Schema):
         )
 
 
-@router.get("", response=list[AuditOut], summary="审计日志查询（审计员，最近 500 条）")
+@router.get(
+    "", response=answers(list[AuditOut], 403, 422), summary="审计日志查询（审计员，最近 500 条）"
+)
 def audit_list(request: HttpRequest, query: Query[AuditQuery]) -> list[AuditOut]:
     where = AuditFilter(**query.dict())
     entries = audit_search(user=acting_user(request), where=where)[:MAX_ENTRIES]

@@ -54,6 +54,7 @@ from tonghu.children.selectors import access_child
 from tonghu.divisions.codes import Level, prefix
 from tonghu.divisions.models import Division
 from tonghu.notifications.models import Notification
+from tonghu.privacy.crypto import blind_index
 from tonghu.stats.models import Measure
 from tonghu.stats.services import figure_add
 from tonghu.web.attachments import attachment_check, attachment_path, attachment_store
@@ -168,7 +169,9 @@ def _ledger_child(report: ReportInput) -> Child | None:
         return None
     county = prefix(report.place.code, Level.COUNTY)
     return (
-        Child.objects.filter(within("residence_division_id", county), id_number=number)
+        Child.objects.filter(
+            within("residence_division_id", county), id_number_index=blind_index(number)
+        )
         .order_by("child_id")
         .first()
     )

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from tonghu.cases.machine import STATE_LABELS, State, Step
+from tonghu.privacy.fields import ALL_KEYS, BlindIndexField, SealedJSONField, SealedTextField
 from tonghu.web.attachments import FILE_TYPE_CHOICES
 
 STATE_CHOICES = [(state.value, label) for state, label in STATE_LABELS.items()]
@@ -143,14 +144,15 @@ class Report(models.Model):
     )
     place_detail = models.CharField("详细地点", max_length=200, blank=True)
     occurred_at = models.DateTimeField("发现时间")
-    observed = models.TextField("发现的情况")
+    observed = SealedTextField("发现的情况")
     child = models.ForeignKey(
         "children.Child", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     child_name = models.CharField("儿童姓名", max_length=50, blank=True)
     child_sex = models.CharField("儿童性别", max_length=2, blank=True)
     child_age = models.PositiveSmallIntegerField("儿童年龄", null=True, blank=True)
-    child_id_number = models.CharField("儿童身份证号", max_length=18, blank=True)
+    child_id_number = SealedTextField("儿童身份证号", blank=True, plain_max_length=18)
+    child_id_number_index = BlindIndexField("儿童身份证号索引", source="child_id_number")
     reported_at = models.DateTimeField("报告时间")
 
     class Meta:
@@ -190,7 +192,7 @@ class CaseEvent(models.Model):
     )
     from_state = models.CharField("原环节", max_length=16, blank=True)
     to_state = models.CharField("新环节", max_length=16, blank=True)
-    data = models.JSONField("记录内容", default=dict)
+    data = SealedJSONField("记录内容", default=dict, sealed_keys=ALL_KEYS)
     text = models.CharField("摘要", max_length=300, blank=True)
     at = models.DateTimeField("时间")
     by = models.ForeignKey(

@@ -58,7 +58,7 @@ from tonghu.children.selectors import access_child
 from tonghu.conferences.selectors import conference_context
 from tonghu.divisions.codes import Level
 from tonghu.divisions.models import Division
-from tonghu.web.attachments import CONTENT_TYPES
+from tonghu.web.attachments import CONTENT_TYPES, attachment_open
 
 PAGE_SIZE = 50
 
@@ -215,7 +215,7 @@ def file_add(request: HttpRequest, number: str) -> HttpResponse:
 def file_download(request: HttpRequest, number: str, file_id: int) -> FileResponse:
     path, kept = case_file_open(user=_object_user(request), number=number, file_id=file_id)
     return FileResponse(
-        path.open("rb"),
+        attachment_open(path),
         content_type=CONTENT_TYPES[kept.file_type],
         as_attachment=True,
         filename=f"案件材料-{number}-{kept.pk}{path.suffix}",

@@ -5,6 +5,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from tonghu.accounts.api import Text, answers
 from tonghu.accounts.utils import acting_user
 from tonghu.children.models import Child
 from tonghu.children.selectors import ChildFilter
@@ -38,8 +39,10 @@ class ChildPageOut(Schema):
     items: list[ChildOut]
 
 
-@router.get("", response=ChildPageOut, summary="本辖区儿童列表（分页，可按姓名查询）")
-def child_list(request: HttpRequest, name: str = "", page: int = 1) -> ChildPageOut:
+@router.get(
+    "", response=answers(ChildPageOut, 403, 422), summary="本辖区儿童列表（分页，可按姓名查询）"
+)
+def child_list(request: HttpRequest, name: Text = "", page: int = 1) -> ChildPageOut:
     found = children_page(
         user=acting_user(request), where=ChildFilter(name=name.strip()[:50]), page_number=page
     )
@@ -51,6 +54,6 @@ def child_list(request: HttpRequest, name: str = "", page: int = 1) -> ChildPage
     )
 
 
-@router.get("/{child_id}", response=ChildOut, summary="儿童档案（限本辖区）")
-def child_detail(request: HttpRequest, child_id: str) -> ChildOut:
+@router.get("/{child_id}", response=answers(ChildOut, 404, 422), summary="儿童档案（限本辖区）")
+def child_detail(request: HttpRequest, child_id: Text) -> ChildOut:
     return ChildOut.of(child_open(user=acting_user(request), child_id=child_id))

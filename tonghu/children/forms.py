@@ -22,10 +22,13 @@ class CorrectionForm(forms.Form):
     reason = forms.CharField(
         label="更正理由", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # The file's version when the form was shown: a later save by someone else is a conflict.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 class ChildFilterForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=50, required=False)
+    id_number = forms.CharField(label="身份证号（完整18位）", max_length=18, required=False)
     category = forms.ChoiceField(
         label="类别",
         required=False,

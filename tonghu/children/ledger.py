@@ -14,6 +14,7 @@ from tonghu.pipeline.compare import TRACKED
 from tonghu.pipeline.sources import SOURCES
 from tonghu.policy import Profile
 from tonghu.policy.rules import DIFFICULTY_LABELS, KEY_CARE_LABELS
+from tonghu.privacy.sensitive import MASKED_FIELDS, masked
 from tonghu.services.models import Referral
 
 # Values the round computes for the child rather than reads from one record.
@@ -63,6 +64,7 @@ class ServiceStatus:
 @dataclass
 class ChildFile:
     child: Child
+    has_masked: bool  # some value is shown masked (the page offers the reveal)
     reasons: list[str]
     groups: list[Group]
     categories: list[str]
@@ -83,30 +85,37 @@ def field_labels() -> dict[str, str]:
     return {**labels, **DERIVED}
 
 
-def _display(value: object) -> str:
+def _display(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     return str(value)
 
 
-def child_file(*, child: Child, profile: Profile) -> ChildFile:
+def _masked_display(name: str, value: object) -> str:
+    return masked(name, _display(name, value))
+
+
+def child_file(*, child: Child, profile: Profile, role: str, revealed: bool) -> ChildFile:
+    """The file as the role may see it: only its groups (minimum necessary), and ID numbers
+    and phones masked unless ``revealed`` (the caller checked and audited the reveal)."""
     latest = ChildRecord.objects.filter(child=child, round=child.last_round)
     records = list(latest.order_by("-record_date", "source", "record_key"))
     labels = field_labels()
+    shown = _display if revealed else _masked_display
     groups = []
-    for group in profile.ledger:
+    for group in profile.ledger_for(role):
         rows = []
         for name in group.fields:
             row = FieldRow(key=name, label=labels.get(name, name))
             if name in DERIVED:
                 value = getattr(child, name)
                 if value is not None:
-                    row.values.append(SourcedValue(_display(value), "认定", "", None))
+                    row.values.append(SourcedValue(shown(name, value), "认定", "", None))
             for record in records:
                 if name in record.values:
                     row.values.append(
                         SourcedValue(
-                            _display(record.values[name]),
+                            shown(name, record.values[name]),
                             RECORD_LABELS.get(record.source, record.source),
                             record.record_key,
                             record.record_date,
@@ -115,8 +124,10 @@ def child_file(*, child: Child, profile: Profile) -> ChildFile:
             rows.append(row)
         groups.append(Group(group.title, rows))
     names = {item.code: item.name for item in profile.services.items}
+    shown_fields = {row.key for group in groups for row in group.rows if row.values}
     return ChildFile(
         child=child,
+        has_masked=not revealed and bool(shown_fields & MASKED_FIELDS),
         reasons=[part for part in child.reasons.split("。") if part.strip()],
         groups=groups,
         categories=categories(child),

@@ -7,6 +7,8 @@ from django.db import models
 
 from tonghu.divisions.models import Division
 from tonghu.pipeline.compare import TRACKED
+from tonghu.privacy.fields import BlindIndexField, SealedJSONField, SealedTextField
+from tonghu.privacy.sensitive import SEALED_RECORD_KEYS
 
 # The values a child director may correct on a file (field -> label).
 CORRECTABLE = {
@@ -59,7 +61,8 @@ class Child(models.Model):
         on_delete=models.PROTECT,
         related_name="resident_children",
     )
-    id_number = models.CharField("身份证号", max_length=18, blank=True)
+    id_number = SealedTextField("身份证号", blank=True, plain_max_length=18)
+    id_number_index = BlindIndexField("身份证号索引", source="id_number")
     hukou_code = models.CharField("户籍地代码", max_length=12, blank=True)
     hukou_province = models.CharField("户籍省份代码", max_length=2, blank=True, db_index=True)
     residence_code = models.CharField("居住地代码", max_length=12, blank=True)
@@ -112,6 +115,28 @@ class Child(models.Model):
             models.Index(fields=["name"], name="child_name"),
             # The list's order: a jurisdiction's first page is read off the index.
             models.Index(fields=["residence_division", "child_id"], name="child_division_order"),
+            # Counts of the children on the ledger (present) of a jurisdiction and of each of
+            # its subdivisions: COUNT(*) read off this index alone (index-only scans).
+            models.Index(fields=["residence_division", "present"], name="child_division_present"),
+            # The children to visit (visits.selectors.TO_VISIT: the same condition) with what
+            # their next due day needs: the worklist plans a town off the index alone.
+            models.Index(
+                fields=[
+                    "residence_division",
+                    "is_key_care",
+                    "first_round",
+                    "last_round",
+                    "child_id",
+                    "id",
+                ],
+                condition=models.Q(present=True)
+                & (
+                    models.Q(is_left_behind=True)
+                    | models.Q(in_difficulty=True)
+                    | models.Q(is_key_care=True)
+                ),
+                name="child_to_visit",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -128,7 +153,7 @@ class ChildRecord(models.Model):
     record_date = models.DateField("记录日期", null=True)
     file = models.CharField("文件", max_length=255)
     row = models.PositiveIntegerField("行号")
-    values = models.JSONField("记录内容", default=dict)
+    values = SealedJSONField("记录内容", default=dict, sealed_keys=SEALED_RECORD_KEYS)
 
     class Meta:
         verbose_name = "部门记录"

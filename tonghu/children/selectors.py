@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Substr
 
 from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import access, scoped, within
@@ -13,6 +13,7 @@ from tonghu.children.models import Child
 from tonghu.divisions.codes import level_of, pad, prefix
 from tonghu.divisions.models import Division
 from tonghu.policy.dates import months_before
+from tonghu.privacy.crypto import blind_index
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
@@ -33,18 +34,26 @@ def access_child(*, user: User, child_id: str) -> Child:
 
 
 def count_by_subdivision(*, user: User, division: Division) -> dict[str, int]:
-    """How many of the user's children live under each direct subdivision of ``division``."""
+    """How many of the user's children are on the ledger (在册: present) under each direct
+    subdivision of ``division``.
+
+    Counted per residence code with COUNT(*), which the (residence_division, present) index
+    answers by itself (an index-only scan in code order, no table rows read), and added up
+    per subdivision here: a few hundred village codes, rather than a substring per child."""
     sub_level = division.level_enum.child
     if sub_level is None:
         return {}
     rows = (
         children_for(user=user)
-        .filter(within("residence_division_id", division.prefix))
-        .annotate(sub=Substr("residence_division_id", 1, sub_level.prefix_length))
-        .values("sub")
-        .annotate(n=Count("pk"))
+        .filter(within("residence_division_id", division.prefix), present=True)
+        .values_list("residence_division_id")
+        .annotate(n=Count("*"))
+        .order_by()
     )
-    return {pad(str(row["sub"])): int(row["n"]) for row in rows}
+    counts: dict[str, int] = defaultdict(int)
+    for code, n in rows:
+        counts[pad(code[: sub_level.prefix_length])] += n
+    return dict(counts)
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class ChildFilter:
     """The list filters (each empty means all)."""
 
     name: str = ""
+    id_number: str = ""  # the whole number: found through the blind index, never partly
     category: str = ""
     key_care: str = ""
     division: str = ""
@@ -63,6 +73,7 @@ class ChildFilter:
 
 FILTER_LABELS = {
     "name": "姓名",
+    "id_number": "身份证号",
     "category": "类别",
     "key_care": "重点关爱情形",
     "division": "区划",
@@ -88,6 +99,8 @@ def children_filtered(*, user: User, where: ChildFilter, as_of: dt.date) -> Quer
         children = children.filter(present=True)
     if where.name:
         children = children.filter(name__contains=where.name)
+    if where.id_number:
+        children = children.filter(id_number_index=blind_index(where.id_number))
     if where.category in CATEGORIES:
         children = children.filter(CATEGORIES[where.category][1])
     if where.key_care:

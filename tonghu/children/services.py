@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from tonghu.accounts.roles import Capability
@@ -35,6 +36,11 @@ from tonghu.divisions.codes import is_code
 from tonghu.pipeline.sources import STAGES
 from tonghu.policy.dates import age_at
 from tonghu.policy.rules import eligible_codes
+from tonghu.privacy.services import (
+    emergency_child,
+    export_personal_check,
+    export_reason_record,
+)
 from tonghu.services.lists import profile_in_force
 from tonghu.web.exports import xlsx_bytes
 
@@ -44,14 +50,28 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 
 
-def child_open(*, user: User, child_id: str) -> Child:
-    child = access_child(user=user, child_id=child_id)
+class FileChangedError(ValidationError):
+    """The file was saved by someone else since the form was shown (optimistic locking)."""
+
+
+def child_open(*, user: User, child_id: str, allow_emergency: bool = False) -> Child:
+    """A child through the scope gate, or (for the file page) through the user's active
+    break-the-glass grant; audited either way, the latter flagged as such."""
+    try:
+        child = access_child(user=user, child_id=child_id)
+        detail = ""
+    except Http404:
+        if not allow_emergency:
+            raise
+        child = emergency_child(user=user, child_id=child_id)
+        detail = "紧急查阅（辖区外）"
     audit_record(
         actor=user,
         action=Action.VIEW,
         object_type="child",
         object_ids=[child.child_id],
         child_ids=[child.child_id],
+        detail=detail,
     )
     return child
 
@@ -77,12 +97,20 @@ def children_page(
 
 
 @transaction.atomic
-def child_correct(*, user: User, child_id: str, field: str, value: str, reason: str) -> Correction:
+def child_correct(
+    *, user: User, child_id: str, field: str, value: str, reason: str, version: int
+) -> Correction:
     """Correct one value of a child's file with a reason; the correction is kept over later
-    rounds unless new data contradicts it (then a 核实 task is raised)."""
+    rounds unless new data contradicts it (then a 核实 task is raised). ``version`` is the
+    file's version the user saw: if it has changed since, nothing is saved."""
     require(user, Capability.EDIT_CHILDREN)
     child = access_child(user=user, child_id=child_id)
     child = Child.objects.select_for_update().get(pk=child.pk)
+    if child.version != version:
+        raise FileChangedError(
+            "该档案在您打开后已被他人或新一轮摸排更新，本次更正未保存。"
+            "请核对页面上的最新内容后重新提交。"
+        )
     if field not in CORRECTABLE:
         raise ValidationError(f"不能更正此项目：{field}")
     value, reason = value.strip(), reason.strip()
@@ -138,16 +166,18 @@ def _typed(field: str, value: str) -> object:
     return value
 
 
-def children_national_export(*, user: User) -> bytes:
+def children_national_export(*, user: User, reason: str) -> bytes:
     """The XLSX for the national child-welfare information system: the children present in
-    the user's county, one row each; the export and every child in it are audited."""
+    the user's county, one row each; the export, its reason and every child in it are
+    audited."""
     require(user, Capability.MANAGE_ROUNDS)
+    export_personal_check(user)
     children = children_for(user=user).filter(present=True)
     workbook = xlsx_bytes([("儿童信息", HEADER, national_rows(children))])
-    audit_record(
-        actor=user,
-        action=Action.EXPORT,
+    export_reason_record(
+        user=user,
         object_type="child",
+        reason=reason,
         child_ids=children.values_list("child_id", flat=True),
         detail="导出全国儿童福利信息系统录入表",
     )

@@ -10,4 +10,5 @@ urlpatterns = [
     path("tasks/<int:task_id>/answer/", views.task_answer_view, name="task_answer"),
     path("<str:child_id>/", views.child_detail, name="detail"),
     path("<str:child_id>/correct/", views.child_correction, name="correct"),
+    path("<str:child_id>/reveal/", views.child_reveal_view, name="reveal"),
 ]

@@ -8,6 +8,7 @@ from django.db import models
 
 from tonghu import clock
 from tonghu.accounts.roles import Department
+from tonghu.privacy.fields import SealedTextField
 
 
 def department_label(code: str) -> str:
@@ -23,8 +24,8 @@ class Conference(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="conferences")
     held_on = models.DateField("会商日期")
     departments = models.JSONField("参加部门", default=list)  # Department codes
-    participants = models.TextField("参加人员", blank=True)  # names and units as typed
-    decisions = models.TextField("会商决定")
+    participants = SealedTextField("参加人员", blank=True)  # names and units as typed
+    decisions = SealedTextField("会商决定")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.PROTECT, related_name="+"
     )

@@ -1,5 +1,7 @@
 """The JSON API: session (browser) or bearer-token auth; OpenAPI at /api/openapi.json."""
 
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from tonghu.accounts.api import SessionAuth, TokenAuth
@@ -23,3 +25,12 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/divisions", divisions_router)
 api.add_router("/children", children_router)
 api.add_router("/audit", audit_router)
+
+
+@api.exception_handler(PermissionDenied)
+def refused(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    """A role without the share is refused in JSON like every other API error (Django's own
+    403 page is HTML, and with DEBUG on ninja would turn the exception into a 500)."""
+    return api.create_response(
+        request, {"detail": str(exc) or "您的角色无权使用此功能。"}, status=403
+    )

@@ -41,10 +41,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "tonghu.divisions",
     "tonghu.accounts",
     "tonghu.audit",
     "tonghu.children",
+    "tonghu.privacy",
     "tonghu.rounds",
     "tonghu.linkage",
     "tonghu.services",
@@ -57,21 +60,26 @@ INSTALLED_APPS = [
     "tonghu.stats",
     "tonghu.conferences",
     "tonghu.roster",
+    "tonghu.backup",
+    "tonghu.exchange",
     "tonghu.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tonghu.web.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tonghu.audit.middleware.ClientAddressMiddleware",
+    "tonghu.accounts.two_factor.TwoFactorMiddleware",  # after OTPMiddleware
     # Axes must come last so that it sees the outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -118,6 +126,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The admin's TOTP device pages never show users' secret keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -130,6 +140,14 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# Field encryption keys (Fernet) and the blind-index key live outside the database: in
+# TONGHU_FIELD_KEYS / TONGHU_INDEX_KEY, or else in files under this folder (mode 0600).
+KEY_DIR = env_path("TONGHU_KEY_DIR", default=VAR_DIR / "keys")
+# Public keys of the counties this one exchanges packages with (private keys: KEY_DIR/exchange).
+EXCHANGE_REGISTRY = env_path(
+    "TONGHU_EXCHANGE_REGISTRY", default=KEY_DIR / "exchange" / "registry.json"
+)
 
 # Feed files: accepted and rejected rows of each import live as Parquet under this folder.
 FEED_STORE_DIR = env_path("TONGHU_FEED_DIR", default=VAR_DIR / "feeds")

@@ -22,6 +22,7 @@ urlpatterns = [
     path("cases/", include("tonghu.cases.urls")),
     path("reports/", include("tonghu.cases.report_urls")),
     path("stats/", include("tonghu.stats.urls")),
+    path("privacy/", include("tonghu.privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

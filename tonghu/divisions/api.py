@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from tonghu.accounts.api import Text, answers
 from tonghu.accounts.utils import acting_user
 from tonghu.divisions.models import Division
 from tonghu.divisions.selectors import access_division, subdivisions
@@ -28,12 +29,16 @@ class DivisionOut(Schema):
         )
 
 
-@router.get("/{code}", response=DivisionOut, summary="区划详情（限本辖区）")
-def division_detail(request: HttpRequest, code: str) -> DivisionOut:
+@router.get("/{code}", response=answers(DivisionOut, 404, 422), summary="区划详情（限本辖区）")
+def division_detail(request: HttpRequest, code: Text) -> DivisionOut:
     return DivisionOut.of(access_division(user=acting_user(request), code=code))
 
 
-@router.get("/{code}/children", response=list[DivisionOut], summary="下辖区划（限本辖区）")
-def division_subdivisions(request: HttpRequest, code: str) -> list[DivisionOut]:
+@router.get(
+    "/{code}/children",
+    response=answers(list[DivisionOut], 404, 422),
+    summary="下辖区划（限本辖区）",
+)
+def division_subdivisions(request: HttpRequest, code: Text) -> list[DivisionOut]:
     division = access_division(user=acting_user(request), code=code)
     return [DivisionOut.of(sub) for sub in subdivisions(division=division)]

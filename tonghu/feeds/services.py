@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -25,6 +27,8 @@ from tonghu.rounds.models import Round
 
 if TYPE_CHECKING:
     from tonghu.accounts.models import User
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,13 @@ def _ingest(
     except NothingToIngestError as exc:
         raise UploadError(
             exc.skipped[0].reason if exc.skipped else "文件中没有可读取的数据。"
+        ) from None
+    except duckdb.Error:
+        # What a file holds can still stop the engine (memory, an absurd width): the file is
+        # refused, and the cause is logged for the administrator.
+        log.exception("Feed import of %s failed in DuckDB", saved.path.name)
+        raise UploadError(
+            "文件内容超出处理能力（数据量过大或列数异常），请检查或拆分后重新导入。"
         ) from None
     relative = new_import_dir(round_)
     created = _record(round_, source, saved=saved, result=result, relative=relative, user=user)

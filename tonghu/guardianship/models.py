@@ -9,6 +9,8 @@ from django.db.models import Q
 
 from tonghu.children.models import Child
 from tonghu.policy.profile import GRADE_COLOURS, GUARDIANSHIP_GRADES
+from tonghu.privacy.fields import SealedTextField
+from tonghu.privacy.sensitive import mask_phone
 
 GRADE_CHOICES = [(grade, grade) for grade in GUARDIANSHIP_GRADES]
 COLOUR_CHOICES = [(colour, colour) for colour in GRADE_COLOURS]
@@ -101,7 +103,7 @@ class CareAgreement(models.Model):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="care_agreements")
     carer_name = models.CharField("被委托照护人", max_length=50)
     relationship = models.CharField("与儿童关系", max_length=20)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone = SealedTextField("联系电话", blank=True, plain_max_length=20)
     starts_on = models.DateField("委托起始日期")
     ends_on = models.DateField("委托截止日期", null=True, blank=True)
     file_path = models.CharField("协议扫描件", max_length=200, blank=True)  # under care_files
@@ -133,6 +135,10 @@ class CareAgreement(models.Model):
 
     def __str__(self) -> str:
         return f"委托照护 {self.pk}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
 
 
 class ParentContact(models.Model):

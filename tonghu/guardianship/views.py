@@ -41,6 +41,8 @@ from tonghu.guardianship.services import (
     intervention_tasks_page,
     profile_for_child,
 )
+from tonghu.privacy.services import may_reveal
+from tonghu.web.attachments import attachment_open
 
 # 赋色管理: the CSS class of each grade colour.
 COLOUR_CLASSES = {
@@ -149,7 +151,7 @@ def agreement_file(request: HttpRequest, child_id: str, agreement_id: int) -> Fi
         user=acting_user(request), child_id=child_id, agreement_id=agreement_id
     )
     response = FileResponse(
-        path.open("rb"),
+        attachment_open(path),
         as_attachment=True,
         filename=f"委托照护协议-{child_id}-{agreement_id}{path.suffix}",
         content_type=content_type,
@@ -208,6 +210,7 @@ def _page(
         "lapsed": lapsed[0] if lapsed else None,
         "contact_limit": profile.visits.parent_contact_every_days,
         "can_edit": user.can(Capability.EDIT_CHILDREN),
+        "phones_full": may_reveal(user),
         "saved": SAVED.get(saved, ""),
         "unfit_id": unfit_id,
         "assessment_form": AssessmentForm(assessment=profile.assessment),

@@ -3,8 +3,10 @@
 Everything here is SQL run by DuckDB over a whole block of rows at once, in layers so that
 each value is worked on once:
 
-1. ``folded``: every cell trimmed, and folded to half width in the rows that hold any
-   full-width character (asked once per row: the folding is the costly part);
+1. ``folded``: every cell trimmed, folded to half width in the rows that hold any
+   full-width character, and with invisible characters (controls, zero-width spaces, BOMs,
+   line separators) made spaces in the rows that hold any (each asked once per row: the
+   folding is the costly part);
 2. ``typed``: each field read by the macro of its kind (``nname``, ``ndate``, ``nid`` ...);
 3. ``checked``: ID numbers checked once (MOD 11-2, date), birth date and sex read from them;
 4. the warnings of the values that were given but could not be used.
@@ -19,12 +21,17 @@ import re
 
 from tonghu.pipeline.duck import Connection, ident, quote, run
 from tonghu.pipeline.read import Block
-from tonghu.pipeline.sources import Kind, all_fields
+from tonghu.pipeline.sources import Column, Kind, all_fields
 
 FULL_WIDTH = "".join(chr(code) for code in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF_WIDTH = "".join(chr(code) for code in range(0x21, 0x7F)) + " "
 DATE_PLACEHOLDERS = ("不详", "待补录", "未知", "无", "空", "-", "--", "/", "0", "00000000")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# The longest child's name and record key the ledger holds (tonghu.children.models:
+# Child.name, ChildRecord.record_key): a longer name names nobody, a longer key is no key.
+NAME_MAX_LENGTH = 50
+KEY_MAX_LENGTH = 64
+INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1E\x7F\x{200B}-\x{200F}\x{2028}\x{2029}\x{2060}\x{FEFF}]"
 _SQL_TYPES = {Kind.DATE: "DATE", Kind.BOOL: "BOOLEAN"}
 _ID_SUM = " + ".join(
     f"(ascii(s[{position}]) - 48) * {weight}" for position, weight in enumerate(ID_WEIGHTS, 1)
@@ -33,9 +40,14 @@ _ID_SUM = " + ".join(
 # DuckDB macros, one per value rule, over folded text (layer 1). ``$...`` are filled below.
 _MACROS = r"""
 CREATE OR REPLACE MACRO has_wide(s) AS regexp_matches(s, '[\x{FF01}-\x{FF5E}\x{3000}]');
-CREATE OR REPLACE MACRO fold_if(s, wide) AS
-    nullif(trim(CASE WHEN wide THEN translate(s, '$full', '$half') ELSE s END), '');
-CREATE OR REPLACE MACRO fold(s) AS fold_if(s, has_wide(s));
+-- Control characters (but the unit separator that joins a row's cells), zero-width and
+-- directional marks, line and paragraph separators, word joiner, BOM.
+CREATE OR REPLACE MACRO has_invisible(s) AS regexp_matches(s, '$invisible');
+CREATE OR REPLACE MACRO visible(s, invisible) AS
+    CASE WHEN invisible THEN regexp_replace(s, '$invisible', ' ', 'g') ELSE s END;
+CREATE OR REPLACE MACRO fold_if(s, wide, invisible) AS nullif(trim(visible(
+    CASE WHEN wide THEN translate(s, '$full', '$half') ELSE s END, invisible)), '');
+CREATE OR REPLACE MACRO fold(s) AS fold_if(s, has_wide(s), has_invisible(s));
 CREATE OR REPLACE MACRO ntext(s) AS regexp_replace(s, '\s+', ' ', 'g');
 CREATE OR REPLACE MACRO nname(s) AS nullif(
     trim(regexp_replace(regexp_replace(s, '\s+', '', 'g'), '[·•‧・.]+', '·', 'g'), '·'), '');
@@ -52,6 +64,7 @@ CREATE OR REPLACE MACRO phone_digits(s) AS
     regexp_replace(regexp_replace(s, '[\s\-()]', '', 'g'), '^(\+?86)(1\d{10})$', '\2');
 CREATE OR REPLACE MACRO nphone(s) AS CASE
     WHEN regexp_full_match(phone_digits(s), '1\d{10}') THEN phone_digits(s) END;
+CREATE OR REPLACE MACRO nenum(s, pattern) AS CASE WHEN regexp_full_match(s, pattern) THEN s END;
 CREATE OR REPLACE MACRO ncode(s) AS CASE
     WHEN regexp_full_match(s, '\d{6}|\d{9}|\d{12}') THEN rpad(s, 12, '0') END;
 CREATE OR REPLACE MACRO date_part_of(s) AS CASE
@@ -96,7 +109,7 @@ CREATE OR REPLACE MACRO warn(cond, field, code) AS CASE
 
 _TYPED = {
     Kind.TEXT: "ntext({})",
-    Kind.ENUM: "ntext({})",
+    Kind.ENUM: "nenum({}, {values})",  # a value off the list is not used (none has a space)
     Kind.NAME: "nname({})",
     Kind.ID: "nid({})",
     Kind.DATE: "ndate({})",
@@ -113,7 +126,7 @@ _WARNINGS = {
     Kind.PHONE: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_phone"),
     Kind.DIVISION: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_division_code"),
     Kind.BOOL: ("{raw} IS NOT NULL AND {value} IS NULL", "bad_yes_no"),
-    Kind.ENUM: ("{raw} IS NOT NULL AND NOT regexp_full_match({value}, {values})", "unknown_value"),
+    Kind.ENUM: ("{raw} IS NOT NULL AND {value} IS NULL", "unknown_value"),
 }
 
 
@@ -129,6 +142,7 @@ def install_macros(con: Connection) -> None:
         .replace("$half", HALF_WIDTH.replace("'", "''"))
         .replace("$placeholders", placeholders)
         .replace("$id_sum", _ID_SUM)
+        .replace("$invisible", INVISIBLE)
     )
     run(con, sql)
 
@@ -137,9 +151,14 @@ def _raw(field: str) -> str:
     return ident(f"raw_{field}")
 
 
-def _typed(field: str, kind: Kind) -> str:
+def _typed(column: Column) -> str:
     """The typed expression for one field of the block."""
-    return f"{_TYPED[kind].format(_raw(field))} AS {ident(field)}"
+    raw = _raw(column.field)
+    typed = _TYPED[column.kind].format(raw, values=quote(one_of(column.values)))
+    if column.field == "name":  # the child's name: a longer one is no name (missing_name)
+        typed = f"CASE WHEN length({raw}) <= {NAME_MAX_LENGTH} OR length({typed}) <= "
+        typed += f"{NAME_MAX_LENGTH} THEN {_TYPED[column.kind].format(raw)} END"
+    return f"{typed} AS {ident(column.field)}"
 
 
 def wide_schema(con: Connection, *, table: str) -> None:
@@ -169,9 +188,11 @@ def normalise_block(con: Connection, block: Block, *, view: str) -> None:
     source = block.source
     present = set(block.fields)
     # Whether a row holds any full-width character is asked once, of all its cells joined.
-    folded = ", ".join(f"fold_if({ident(name)}, __wide) AS {_raw(name)}" for name in block.fields)
+    folded = ", ".join(
+        f"fold_if({ident(name)}, __wide, __invisible) AS {_raw(name)}" for name in block.fields
+    )
     typed_columns = [
-        _typed(column.field, column.kind)
+        _typed(column)
         for column in source.columns
         if column.field in present and column.field != "record_key"
     ]
@@ -198,9 +219,11 @@ def normalise_block(con: Connection, block: Block, *, view: str) -> None:
             SELECT *, concat_ws(chr(31), {content}) AS __joined FROM {block.view}
         ), folded AS (
             SELECT __row, __raw, md5(__joined) AS content_hash, {folded}
-            FROM (SELECT *, has_wide(__joined) AS __wide FROM joined)
+            FROM (SELECT *, has_wide(__joined) AS __wide,
+                has_invisible(__joined) AS __invisible FROM joined)
         ), typed AS (
-            SELECT *, raw_record_key AS record_key, {typed} FROM folded
+            SELECT *, CASE WHEN length(raw_record_key) <= {KEY_MAX_LENGTH}
+                THEN raw_record_key END AS record_key, {typed} FROM folded
         ), checked AS (
             SELECT * REPLACE ({id_source} AS id_number) FROM typed
         ), identified AS (

@@ -9,6 +9,8 @@ database, so a round that fails or is killed leaves no trace but its temporary f
 from __future__ import annotations
 
 import json
+import os
+import signal
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +65,23 @@ class RoundError(Exception):
     """A round that cannot run; the message is Chinese, for the user."""
 
 
+KILL_AT = "TONGHU_KILL_AT"
+
+
+def kill_point(name: str) -> None:
+    """Test hook: SIGKILL this process here if the environment variable TONGHU_KILL_AT is ``name``.
+
+    Lets a test kill a real ``tonghu round run`` at a named point and check what the round
+    leaves behind (tonghu/rounds/tests/test_round_killed.py). The points are the progress
+    steps (the keys of STEPS, then "load" and "export") and, within the load, "load.begin"
+    (the transaction opened), "load.rows" (some rows inserted), "load.commit" (just before
+    the commit), "store.swap" (committed, results not yet in the store) and "store.half"
+    (the round's earlier results moved aside, the new ones not yet in). Unset, it does nothing.
+    """
+    if os.environ.get(KILL_AT) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 @dataclass(frozen=True)
 class Prior:
     """What a county's earlier rounds and its staff left for the next round."""
@@ -101,12 +120,22 @@ class RoundOutput:
         return self.folder / RESULT_FILES[name]
 
 
-def run_round(plan: RoundInput, *, folder: Path, progress: Progress | None = None) -> RoundOutput:
-    """Run the round's batch steps into ``folder`` (created; Parquet files and summary.json)."""
+def run_round(
+    plan: RoundInput,
+    *,
+    folder: Path,
+    progress: Progress | None = None,
+    scratch: Path | None = None,
+) -> RoundOutput:
+    """Run the round's batch steps into ``folder`` (created; Parquet files and summary.json).
+
+    DuckDB's working files go into a temporary folder under ``scratch`` (default: the system's
+    temporary folder), so that a caller can clear what a killed round left there.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     clock = StepClock()
     tell = progress or (lambda step: None)
-    with tempfile.TemporaryDirectory(prefix="tonghu-round-") as work:
+    with tempfile.TemporaryDirectory(prefix="tonghu-round-", dir=scratch) as work:
         with clock.step("ingest"):
             tell("ingest")
             intake = _ingest(plan, folder)

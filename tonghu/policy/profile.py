@@ -250,6 +250,12 @@ class Referrals(_Model):
     respond_within_days: Annotated[int, Field(ge=1, le=365)]  # untouched longer: overdue
 
 
+class Exchange(_Model):
+    """居住地与户籍地信息交换: the hukou county answers a 跨省通办 request within this."""
+
+    certify_within_days: Annotated[int, Field(ge=1, le=365)]
+
+
 class TimeLimit(_Model):
     """A step's time limit: hours for the urgent ones (立即 = 1 hour), days for the rest."""
 
@@ -330,6 +336,26 @@ class Stats(_Model):
         return self
 
 
+# Roles named in the privacy section (accounts.roles.Role values; policy does not import Django).
+StaffRole = Literal[
+    "child_director", "supervisor", "county_staff", "city_staff", "department_officer",
+    "reporter", "sysadmin", "auditor",
+]
+
+
+class Privacy(_Model):
+    """未成年人个人信息保护: who sees full values, which file groups each role sees,
+    break-the-glass time and which roles must use two-factor sign-in."""
+
+    reveal_roles: tuple[StaffRole, ...]  # may show a full ID number or phone (each reveal audited)
+    export_roles: tuple[StaffRole, ...]  # may download personal data (with a stated reason)
+    # Each listed role sees only these groups of a child's file; an unlisted role sees all.
+    ledger_groups: dict[StaffRole, tuple[str, ...]]
+    break_glass_hours: Annotated[int, Field(ge=1, le=72)]
+    break_glass_roles: tuple[StaffRole, ...]
+    two_factor_roles: tuple[StaffRole, ...]  # must sign in with a TOTP code as well
+
+
 class LedgerGroup(_Model):
     title: Annotated[str, Field(min_length=1)]
     fields: Annotated[tuple[str, ...], Field(min_length=1), _subset_of(LEDGER_FIELDS)]
@@ -347,12 +373,32 @@ class Profile(_Model):
     linkage: Linkage
     services: Services
     referrals: Referrals
+    exchange: Exchange
     visits: Visits
     assessment: Assessment
     roster: Roster
     cases: Cases
     stats: Stats
+    privacy: Privacy
     ledger: Annotated[tuple[LedgerGroup, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _privacy_groups_exist(self) -> Profile:
+        titles = {group.title for group in self.ledger}
+        for role, groups in self.privacy.ledger_groups.items():
+            unknown = [title for title in groups if title not in titles]
+            if unknown:
+                raise ValueError(
+                    f"privacy.ledger_groups.{role} 中的信息组 {'、'.join(unknown)} 不在 ledger 中"
+                )
+        return self
+
+    def ledger_for(self, role: str) -> tuple[LedgerGroup, ...]:
+        """The file's groups a role may see (minimum necessary)."""
+        allowed = self.privacy.ledger_groups.get(role)  # type: ignore[call-overload]
+        if allowed is None:
+            return self.ledger
+        return tuple(group for group in self.ledger if group.title in allowed)
 
     def service(self, code: str) -> Service:
         return next(item for item in self.services.items if item.code == code)

@@ -12,16 +12,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from tonghu.privacy.fields import SealedTextField
+from tonghu.privacy.sensitive import mask_phone
+
 PHONE_VALIDATOR = RegexValidator(r"^1[3-9]\d{9}$", "请填写 11 位手机号码（以 1 开头）。")
 HOURS_MIN = Decimal("0.1")
 HOURS_MAX = Decimal("100")
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: the first three and last four digits of a mobile number."""
-    if len(phone) != 11:
-        return "****" if phone else ""
-    return f"{phone[:3]}****{phone[-4:]}"
 
 
 class Worker(models.Model):
@@ -34,7 +30,9 @@ class Worker(models.Model):
         primary_key=True,
         related_name="roster_profile",
     )
-    phone = models.CharField("手机号码", max_length=11, blank=True, validators=[PHONE_VALIDATOR])
+    phone = SealedTextField(
+        "手机号码", blank=True, plain_max_length=11, validators=[PHONE_VALIDATOR]
+    )
     appointed_on = models.DateField("任职日期", null=True, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

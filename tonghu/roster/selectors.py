@@ -19,7 +19,8 @@ from tonghu.accounts.scope import access, require, scope_prefix, scoped, within
 from tonghu.children.models import Child
 from tonghu.divisions.codes import Level
 from tonghu.divisions.models import Division
-from tonghu.roster.models import Training, Worker, mask_phone
+from tonghu.privacy.sensitive import mask_phone
+from tonghu.roster.models import Training, Worker
 from tonghu.services.lists import profiles_in_force
 
 WORKER_ROLES = (Role.CHILD_DIRECTOR, Role.SUPERVISOR)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tonghu.audit.models import Action
 from tonghu.audit.services import audit_record
+from tonghu.privacy.services import export_reason_record
 from tonghu.roster.models import HOURS_MAX, PHONE_VALIDATOR, Training, Worker
 from tonghu.roster.selectors import (
     WorkerRow,
@@ -156,7 +157,7 @@ def _worker_cells(worker: WorkerRow) -> tuple[object, ...]:
     )
 
 
-def roster_export(*, user: User, today: dt.date, only: str = "") -> bytes:
+def roster_export(*, user: User, today: dt.date, reason: str, only: str = "") -> bytes:
     """The roster as an XLSX workbook (one row per worker, and one per village without a
     director); phones as the user may see them. Audited as an export."""
     roster = roster_for(user=user, today=today, only=only)
@@ -182,10 +183,10 @@ def roster_export(*, user: User, today: dt.date, only: str = "") -> bytes:
     detail = "导出儿童主任/督导员台账"
     if phones_visible(user):
         detail += "（含完整手机号码）"
-    audit_record(
-        actor=user,
-        action=Action.EXPORT,
+    export_reason_record(
+        user=user,
         object_type="roster",
+        reason=reason,
         object_ids=[str(worker.user_id) for worker in roster.workers if worker.phone_full],
         detail=detail,
     )

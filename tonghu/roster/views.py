@@ -11,9 +11,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tonghu.accounts.models import User
+from tonghu.accounts.roles import Capability
+from tonghu.accounts.scope import require
 from tonghu.accounts.utils import acting_user
+from tonghu.privacy.sensitive import mask_phone
+from tonghu.privacy.views import export_with_reason
 from tonghu.roster.forms import TrainingForm, WorkerForm
-from tonghu.roster.models import mask_phone
 from tonghu.roster.selectors import (
     ONLY_FILTERS,
     access_worker,
@@ -60,8 +63,14 @@ def roster(request: HttpRequest) -> HttpResponse:
 @login_required
 def export(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    content = roster_export(user=user, today=timezone.localdate(), only=_only(request))
-    return xlsx_response(content, f"儿童主任台账-{user.division_id[:6]}.xlsx")
+    require(user, Capability.VIEW_CHILDREN)
+    only = _only(request)
+
+    def export_now(reason: str) -> HttpResponse:
+        content = roster_export(user=user, today=timezone.localdate(), reason=reason, only=only)
+        return xlsx_response(content, f"儿童主任台账-{user.division_id[:6]}.xlsx")
+
+    return export_with_reason(request, title="导出儿童主任台账", export=export_now)
 
 
 @login_required

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
+import json
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +37,7 @@ from tonghu.pipeline.round import (
     RoundError,
     RoundInput,
     RoundOutput,
+    kill_point,
     run_round,
 )
 from tonghu.policy import Profile, ProfileError, load_profile
@@ -83,13 +89,17 @@ def round_run(
     """Run a whole round on a folder of feeds, keep it, and write its export.
 
     Re-running on the same folder (same files, date, profile and engine) changes nothing.
-    The ledger changes in one transaction after every batch step has succeeded, so a
-    round that fails or is killed midway leaves the previous state intact.
+    The ledger changes in one transaction after every batch step has succeeded, and the
+    results move into the store only once it has committed, so a round that fails or is
+    killed midway leaves the previous state intact; the next round clears what it left.
     """
-    tell = progress or (lambda step: None)
+    tell = _with_kill_points(progress)
     policy = _profile(profile)
     files, skipped = _plan(feeds_dir)
     fingerprint = _fingerprint(files, as_of=as_of, policy=policy, engine=engine)
+    store = Path(settings.ROUND_STORE_DIR)
+    store.mkdir(parents=True, exist_ok=True)
+    store_recover(store)
     done = Round.objects.filter(as_of=as_of, input_hash=fingerprint, status=RoundStatus.DONE)
     kept = next((r for r in done if _store(r).is_dir()), None)
     if kept is not None:
@@ -98,9 +108,7 @@ def round_run(
     divisions = division_table()
     if divisions.num_rows == 0:
         raise RoundError("数据库中还没有区划表：请先运行 tonghu divisions load 载入区划表。")
-    settings.ROUND_STORE_DIR.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".work-", dir=settings.ROUND_STORE_DIR))
-    try:
+    with _work_folder(store) as work:
         output = run_round(
             RoundInput(
                 files=files,
@@ -112,8 +120,9 @@ def round_run(
                 prior=lambda code: _prior(code, as_of, work),
                 engine=engine,
             ),
-            folder=work,
+            folder=work / RESULTS,
             progress=tell,
+            scratch=work,
         )
         tell("load")
         round_, counts = _keep(
@@ -124,8 +133,6 @@ def round_run(
             fingerprint=fingerprint,
             acting_user=acting_user,
         )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     tell("export")
     return RoundRun(
         round=round_,
@@ -133,6 +140,17 @@ def round_run(
         exported=write_export(_store(round_), export_dir),
         counts=counts,
     )
+
+
+def _with_kill_points(progress: Progress | None) -> Progress:
+    """The progress callback, each step also a point where a test may kill the round."""
+
+    def tell(step: str) -> None:
+        kill_point(step)
+        if progress is not None:
+            progress(step)
+
+    return tell
 
 
 def _profile(name: str | None) -> Profile:
@@ -226,60 +244,146 @@ def _keep(
     fingerprint: str,
     acting_user: User | None,
 ) -> tuple[Round, LoadCounts]:
-    """Load the results in one transaction and move their folder into the store."""
+    """Load the results in one transaction, then move their folder into the store.
+
+    The folder moves only after the commit; a stamp beside it names the commit, so that a
+    round killed in between is finished by the next one (store_recover)."""
     county = _county_division(output.county)
-    swapped = False
-    target: Path | None = None
-    try:
-        with transaction.atomic():
-            round_, _ = Round.objects.get_or_create(
-                county=county, as_of=as_of, defaults={"created_by": acting_user}
-            )
-            target = _store(round_)
-            in_force = _in_force(output.county, as_of) or policy
-            counts = load_results(
-                round_=round_, folder=output.folder, profile=in_force, today=timezone.localdate()
-            )
-            round_.status = RoundStatus.DONE
-            round_.profile = in_force.key
-            round_.engine = engine
-            round_.input_hash = fingerprint
-            round_.summary = output.summary
-            round_.model_json = (output.folder / MODEL_FILE).read_text(encoding="utf-8")
-            round_.completed_at = timezone.now()
-            round_.save()
-            audit_record(
-                actor=acting_user,
-                username="命令行" if acting_user is None else "",
-                action=Action.IMPORT,
-                object_type="round",
-                object_ids=[str(round_.pk)],
-                detail=f"完成一轮监测摸排：{counts.children} 名儿童，{counts.records} 条记录",
-            )
-            _swap_in(output.folder, target)
-            swapped = True
-    except BaseException:
-        if swapped and target is not None:
-            _restore(target)
-        raise
-    shutil.rmtree(_retired(_store(round_)), ignore_errors=True)
+    with transaction.atomic():
+        round_, _ = Round.objects.get_or_create(
+            county=county, as_of=as_of, defaults={"created_by": acting_user}
+        )
+        kill_point("load.begin")
+        in_force = _in_force(output.county, as_of) or policy
+        counts = load_results(
+            round_=round_, folder=output.folder, profile=in_force, today=timezone.localdate()
+        )
+        round_.status = RoundStatus.DONE
+        round_.profile = in_force.key
+        round_.engine = engine
+        round_.input_hash = fingerprint
+        round_.summary = output.summary
+        round_.model_json = (output.folder / MODEL_FILE).read_text(encoding="utf-8")
+        round_.completed_at = completed_at = timezone.now()
+        round_.save()
+        audit_record(
+            actor=acting_user,
+            username="命令行" if acting_user is None else "",
+            action=Action.IMPORT,
+            object_type="round",
+            object_ids=[str(round_.pk)],
+            detail=f"完成一轮监测摸排：{counts.children} 名儿童，{counts.records} 条记录",
+        )
+        _stamp(output.folder.parent, round_id=round_.pk, completed_at=completed_at)
+        kill_point("load.commit")
+    kill_point("store.swap")
+    with _store_lock(Path(settings.ROUND_STORE_DIR)):
+        _swap_in(output.folder, _store(round_))
     return round_, counts
 
 
+# The store (ROUND_STORE_DIR) holds one folder per completed round, named by its id, and
+# while a round runs its work folder ".work-*" (held with an flock by the process running it;
+# the results in its "results" subfolder). Folders starting with a dot are never data.
+WORK_PREFIX = ".work-"
+RESULTS = "results"
+STAMP = "stamp.json"  # in the work folder: the round and the commit its results belong to
+
+
+def _stamp(work: Path, *, round_id: int, completed_at: dt.datetime) -> None:
+    stamp = {"round": round_id, "completed_at": completed_at.isoformat()}
+    (work / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+
+
+def _committed(work: Path) -> Round | None:
+    """The round whose committed results are in this work folder, if its commit happened."""
+    try:
+        stamp = json.loads((work / STAMP).read_text(encoding="utf-8"))
+        completed_at = dt.datetime.fromisoformat(stamp["completed_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not (work / RESULTS).is_dir():
+        return None
+    return Round.objects.filter(
+        pk=stamp["round"], status=RoundStatus.DONE, completed_at=completed_at
+    ).first()
+
+
+@contextmanager
+def _store_lock(store: Path) -> Iterator[None]:
+    """Held while folders move in the store, so that no two processes move them at once."""
+    fd = os.open(store, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _work_folder(store: Path) -> Iterator[Path]:
+    """A new work folder in the store, locked for as long as this process uses it.
+
+    A process that dies, even by SIGKILL, loses its lock, which tells the next round that
+    the folder is left over."""
+    with _store_lock(store):
+        work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=store))
+        fd = os.open(work, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        os.close(fd)
+
+
+def _in_use(work: Path) -> bool:
+    try:
+        fd = os.open(work, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def store_recover(store: Path) -> None:
+    """Finish or undo what rounds killed midway left in the store.
+
+    A work folder no live process holds is removed; if its round had committed (its stamp
+    matches the database) its results first move into the store, as that round would have
+    done. A retired folder is removed once its round's folder is in place, or else put back.
+    """
+    with _store_lock(store):
+        for work in sorted(store.glob(f"{WORK_PREFIX}*")):
+            if not work.is_dir() or _in_use(work):
+                continue
+            committed = _committed(work)
+            if committed is not None:
+                _swap_in(work / RESULTS, _store(committed))
+            shutil.rmtree(work, ignore_errors=True)
+        for retired in sorted(store.glob(".*.old")):
+            target = store / retired.name[1:].removesuffix(".old")
+            if target.is_dir():
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                retired.rename(target)
+
+
 def _retired(target: Path) -> Path:
-    return target.with_name(target.name + ".old")
+    return target.with_name(f".{target.name}.old")
 
 
-def _swap_in(folder: Path, target: Path) -> None:
-    """Move the new results into place, keeping the old ones until the transaction commits."""
+def _swap_in(results: Path, target: Path) -> None:
+    """Move a committed round's results into place (its store folder, replacing the old)."""
     retired = _retired(target)
     shutil.rmtree(retired, ignore_errors=True)
     if target.exists():
         target.rename(retired)
-    shutil.copytree(folder, target)
-
-
-def _restore(target: Path) -> None:
-    shutil.rmtree(target, ignore_errors=True)
-    if _retired(target).exists():
-        _retired(target).rename(target)
+        kill_point("store.half")
+    results.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)

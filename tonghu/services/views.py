@@ -4,7 +4,6 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,9 +19,8 @@ from tonghu.services.coverage import HEADER as COVERAGE_HEADER
 from tonghu.services.coverage import coverage_table, service_coverage
 from tonghu.services.forms import DeclineForm, DeliverForm
 from tonghu.services.lists import only_county_with_lists, profile_for, profile_in_force
-from tonghu.services.loading import overdue_q
 from tonghu.services.models import Referral
-from tonghu.services.selectors import access_referral, referrals_for
+from tonghu.services.selectors import access_referral, inbox_page
 from tonghu.services.services import referral_accept, referral_decline, referral_deliver
 from tonghu.web.exports import xlsx_bytes, xlsx_response
 
@@ -59,14 +57,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     require(user, Capability.VIEW_REFERRALS)
     shown = request.GET.get("status", "open")
-    referrals = referrals_for(user=user)
-    if shown == "overdue":
-        referrals = referrals.filter(overdue_q(timezone.localdate()))
-    else:
-        referrals = referrals.filter(status__in=STATUS_FILTERS.get(shown, Referral.OPEN_STATUSES))
     raw = request.GET.get("page", "1")
-    page = Paginator(referrals.order_by("due_on", "id"), 50).get_page(
-        int(raw) if raw.isdigit() else 1
+    page = inbox_page(
+        user=user,
+        statuses=STATUS_FILTERS.get(shown, Referral.OPEN_STATUSES),
+        overdue_on=timezone.localdate() if shown == "overdue" else None,
+        page_number=int(raw) if raw.isdigit() else 1,
     )
     _named(list(page.object_list), user)
     context = {"page": page, "shown": shown, "today": timezone.localdate()}

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from tonghu.pipeline.sources import GUARDIANSHIP_TYPES, PARENT_STATES
+from tonghu.privacy.fields import SealedTextField
 
 PARENT_STATE_CHOICES = [(state, state) for state in PARENT_STATES]
 GUARDIANSHIP_TYPE_CHOICES = [(kind, kind) for kind in GUARDIANSHIP_TYPES]
@@ -53,7 +54,7 @@ class Visit(models.Model):
     psych = models.BooleanField("心理或行为异常", default=False)
     disabled = models.BooleanField("残疾", default=False)
     hardship = models.BooleanField("家庭生活困难", default=False)
-    note = models.TextField("走访情况", blank=True)
+    note = SealedTextField("走访情况", blank=True)
     child_version = models.PositiveIntegerField("填写时的档案版本")
     resolution = models.CharField(
         "档案冲突处理", max_length=4, choices=Resolution.choices, blank=True

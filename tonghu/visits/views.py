@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,29 +15,48 @@ from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import require
 from tonghu.accounts.utils import acting_user
 from tonghu.children.services import child_open
+from tonghu.divisions.selectors import subdivisions
 from tonghu.visits.forms import VisitForm
-from tonghu.visits.plan import STATUS_LABELS, Status
-from tonghu.visits.selectors import visits_of, worklist
+from tonghu.visits.plan import STATUS_LABELS
+from tonghu.visits.selectors import WorkItem, paged_worklist, visits_of
 from tonghu.visits.services import FINDINGS, VisitConflictError, visit_initial, visit_record
 
 SAVED_HEADER = "X-Tonghu-Visit"  # the offline outbox knows a submission landed by this
+LINK_SLOT = "0CHILD0"  # where a child's code goes in the worklist's visit links
 
 
 @login_required
 def worklist_page(request: HttpRequest) -> HttpResponse:
+    """The visits due, one page at a time, most urgent first in each village; a supervisor
+    (or county staff) may narrow it to one village (or town) of the jurisdiction."""
     user = acting_user(request)
     require(user, Capability.EDIT_CHILDREN)
-    items = worklist(user=user)
-    counts = dict.fromkeys(Status, 0)
-    for item in items:
-        counts[item.status] += 1
-    villages: dict[str, list[Any]] = {}
-    for item in items:
-        villages.setdefault(item.child.residence_division.name, []).append(item)
+    areas = list(subdivisions(division=user.division))
+    chosen = next((a for a in areas if a.code == request.GET.get("area")), None)
+    raw = request.GET.get("page", "1")
+    found = paged_worklist(
+        user=user,
+        area=chosen.prefix if chosen else "",
+        page_number=int(raw) if raw.isdigit() else 1,
+    )
+    # One reverse for the page: each row's link is the child's code between its two halves.
+    head, tail = reverse("visits:new", args=[LINK_SLOT]).split(LINK_SLOT)
+    villages: list[tuple[str, list[tuple[WorkItem, str]]]] = []
+    last = ""
+    for item in found.items:
+        if item.child.residence_division_id != last:
+            last = item.child.residence_division_id
+            villages.append((item.child.residence_division.name, []))
+        villages[-1][1].append((item, f"{head}{quote(item.child.child_id)}{tail}"))
+    sub_level = user.division.level_enum.child
     context = {
         "villages": villages,
-        "counts": [(STATUS_LABELS[s], s.value, n) for s, n in counts.items()],
-        "labels": STATUS_LABELS,
+        "page": found.page,
+        "counts": [(STATUS_LABELS[s], s.value, n) for s, n in found.counts.items()],
+        "areas": areas,
+        "area_label": sub_level.label if sub_level else "",
+        "chosen": chosen.code if chosen else "",
+        "query": urlencode({"area": chosen.code}) + "&" if chosen else "",
         "today": timezone.localdate(),
     }
     return render(request, "visits/worklist.html", context)

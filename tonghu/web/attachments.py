@@ -1,9 +1,12 @@
-"""Scans and evidence files kept outside the web root: checked by their first bytes, stored
-under VAR_DIR/<folder>/<county>/<uuid>.<type> with mode 0600, and opened only by a path the
-caller got through its own scope gate."""
+"""Scans and evidence files kept outside the web root: checked by their first bytes, sealed
+with the field keys (see tonghu.privacy.crypto), stored under
+VAR_DIR/<folder>/<county>/<uuid>.<type> with mode 0600, and opened only by a path the caller
+got through its own scope gate."""
 
 from __future__ import annotations
 
+import io
+import os
 import uuid
 from pathlib import Path
 
@@ -11,6 +14,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404
+
+from tonghu.privacy.crypto import seal_bytes, unseal_bytes
+
+# Fernet tokens start with version byte 0x80, base64-encoded: files written before sealing
+# (a PDF, JPG or PNG signature) are read as they are.
+SEALED_FILE_START = b"gAAAAA"
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # 10 MB
 # Magic bytes of the accepted types: scans and photos only, never anything executable.
@@ -52,10 +61,10 @@ def attachment_store(
     relative = f"{county_code}/{uuid.uuid4().hex}.{file_type}"
     target = files_dir(folder) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("xb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    target.chmod(0o600)
+    content = b"".join(upload.chunks())  # at most MAX_FILE_BYTES (attachment_check)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(seal_bytes(content))
     return relative
 
 
@@ -66,3 +75,11 @@ def attachment_path(*, folder: str, relative: str) -> Path:
     if not relative or not path.is_relative_to(root) or not path.is_file():
         raise Http404("未找到该文件。")
     return path
+
+
+def attachment_open(path: Path) -> io.BytesIO:
+    """The stored file's original bytes (unsealed), for a download response."""
+    stored = path.read_bytes()
+    if stored.startswith(SEALED_FILE_START):
+        stored = unseal_bytes(stored)
+    return io.BytesIO(stored)

@@ -9,18 +9,26 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What makes a spreadsheet read a cell as a formula (or a DDE call), half and full width:
+# a Chinese input method types ＝＋－＠, and some spreadsheets fold them on entry.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def safe_cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe, and
+    control characters that no XLSX cell can hold become U+FFFD; numbers, dates and other
+    values are left as they are (a negative number stays a number)."""
+    return safe_text(value) if isinstance(value, str) else value
+
+
+def safe_text(value: str) -> str:
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
@@ -38,7 +46,7 @@ def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[obje
 
 
 def _header_cell(sheet: WriteOnlyWorksheet, text: str, font: Font) -> Cell:
-    cell = WriteOnlyCell(sheet, value=text)
+    cell = WriteOnlyCell(sheet, value=safe_text(text))
     cell.font = font
     return cell
 

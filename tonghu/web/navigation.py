@@ -31,5 +31,6 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("保护案件", Capability.VIEW_CASES, "cases:list"),
     NavItem("统计分析", Capability.VIEW_STATS, "stats:dashboard"),
     NavItem("审计日志", Capability.VIEW_AUDIT, "audit:search"),
+    NavItem("紧急查阅复核", Capability.VIEW_AUDIT, "privacy:review"),
     NavItem("系统管理", Capability.MANAGE_SYSTEM, "admin:index"),
 )

@@ -123,6 +123,10 @@ def test_a_changed_scope_applies_on_the_next_request(world: World) -> None:
     assert client.get(child_url).status_code == 200
     user.division_id = "410403000000"
     user.save()
+    # The open session ends at once (back to the login page); signed in again, the new
+    # scope applies: the child of the old county is "not found".
+    assert client.get(child_url).status_code == 302
+    client.force_login(user)
     assert client.get(child_url).status_code == 404
     user.is_active = False
     user.save()

@@ -23,7 +23,7 @@ PHONE: ViewportSize = {"width": 360, "height": 780}
 def _migrant_with_disagreement() -> Child:
     profile = load_profile("default")
     for child in Child.objects.filter(is_migrant=True).order_by("child_id")[:200]:
-        found = child_file(child=child, profile=profile)
+        found = child_file(child=child, profile=profile, role="county_staff", revealed=False)
         if any(row.disagrees for group in found.groups for row in group.rows):
             return child
     raise AssertionError("the synthetic county should hold a migrant whose sources disagree")
@@ -61,7 +61,8 @@ def test_a_clerk_reads_and_corrects_a_childs_file(
     expect(page.get_by_role("heading", level=1)).to_contain_text("更正后姓名")
 
     page.set_viewport_size(PHONE)
-    page.reload()
+    # Open the file again (a reload would post the correction a second time: 409).
+    page.goto(f"{live_server.url}/children/{child.child_id}/")
     width = page.evaluate("document.documentElement.scrollWidth")
     screenshot(page, "ledger_file_phone.png")
     assert width <= PHONE["width"] + 1, f"the file page scrolls sideways on a phone ({width}px)"

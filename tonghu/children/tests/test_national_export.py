@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tonghu.accounts.roles import Role
-from tonghu.audit.models import AuditEntry
+from tonghu.audit.models import Action, AuditEntry
 from tonghu.children.models import Child, ChildRecord
 from tonghu.conftest import make_user
 from tonghu.divisions.services import divisions_load
@@ -47,8 +47,15 @@ def test_county_staff_export_one_row_per_child_with_the_systems_fields(
     )
     client = Client()
     client.force_login(make_user("clerk", Role.COUNTY_STAFF, "410402000000"))
-    response = client.get(reverse("children:national_export"))
+    asked = client.get(reverse("children:national_export"))
+    assert "导出事由" in asked.content.decode()  # the reason comes first
+    refused = client.post(reverse("children:national_export"), {"reason": ""})
+    assert refused.status_code == 400
+    assert not AuditEntry.objects.filter(action=Action.EXPORT).exists()
+    response = client.post(reverse("children:national_export"), {"reason": "年度报送全国系统"})
     assert response.status_code == 200
+    export = AuditEntry.objects.get(action=Action.EXPORT, object_type="child")
+    assert "事由：年度报送全国系统" in export.detail
     sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))

@@ -19,7 +19,7 @@ from tonghu.conftest import World, make_user
 from tonghu.guardianship.models import CareAgreement
 from tonghu.guardianship.services import agreement_judge_unfit, agreement_record
 from tonghu.notifications.models import Notification
-from tonghu.web.attachments import MAX_FILE_BYTES
+from tonghu.web.attachments import MAX_FILE_BYTES, attachment_open
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
@@ -57,7 +57,8 @@ def test_scan_kept_outside_web_root_by_magic_bytes(
     assert agreement.file_type == kind
     assert agreement.file_size == len(content)
     stored = care_files / agreement.file_path
-    assert stored.read_bytes() == content
+    assert content not in stored.read_bytes()  # sealed at rest
+    assert attachment_open(stored).read() == content
     assert stored.suffix == f".{kind}"
     assert world.child_in(Role.CHILD_DIRECTOR).name not in agreement.file_path
     assert AuditEntry.objects.filter(object_type="care_agreement", action="create").exists()

@@ -23,7 +23,8 @@ from tonghu.audit.models import Action, AuditEntry
 from tonghu.children.models import Child
 from tonghu.conftest import World, make_user
 from tonghu.divisions.models import Division
-from tonghu.roster.models import Training, Worker, mask_phone
+from tonghu.privacy.sensitive import mask_phone
+from tonghu.roster.models import Training, Worker
 from tonghu.roster.selectors import (
     FLAG_UNDERSTAFFED,
     FLAG_VACANT,
@@ -383,7 +384,7 @@ def test_the_export_lists_workers_counts_and_flags(world: World) -> None:
     director(crowded, name="王")
     children(crowded, 31, is_left_behind=True)
 
-    rows = _sheet(roster_export(user=county, today=TODAY))
+    rows = _sheet(roster_export(user=county, today=TODAY, reason="上报民政厅"))
     header = rows[0]
     assert header[:6] == (
         "县（市、区）",
@@ -411,17 +412,27 @@ def test_the_export_lists_workers_counts_and_flags(world: World) -> None:
     assert str(worker.pk) in export.object_ids
     assert PHONE not in export.detail
 
-    supervised = _sheet(roster_export(user=world.users[Role.SUPERVISOR], today=TODAY))
+    supervisor = world.users[Role.SUPERVISOR]
+    supervised = _sheet(roster_export(user=supervisor, today=TODAY, reason="核对台账"))
     (theirs,) = [r for r in supervised if r[2] == worker.division_id]
     assert theirs[6] == "138****5678"
     assert not [r for r in supervised if str(r[2] or "").startswith("410402200")]
 
-    only = _sheet(roster_export(user=county, today=TODAY, only="understaffed"))
+    only = _sheet(
+        roster_export(user=county, today=TODAY, only="understaffed", reason="核对增配情况")
+    )
     assert [r[2] for r in only[1:] if r[2]] == [crowded]
 
 
-def test_the_export_view_answers_an_xlsx_file(world: World) -> None:
-    response = _client(world.users[Role.CITY_STAFF]).get(reverse("roster:export"))
+def test_the_export_view_asks_for_a_reason_then_answers_an_xlsx_file(world: World) -> None:
+    client = _client(world.users[Role.CITY_STAFF])
+    asked = client.get(reverse("roster:export"))
+    assert asked.status_code == 200
+    assert "导出事由" in asked.content.decode()
+    refused = client.post(reverse("roster:export"), {"reason": "看"})
+    assert refused.status_code == 400
+    assert "请填写导出事由" in refused.content.decode()
+    response = client.post(reverse("roster:export"), {"reason": "核对市级台账"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert _sheet(response.content)[0][0] == "县（市、区）"

@@ -151,10 +151,14 @@ def test_a_correction_survives_a_later_round_unless_the_data_contradicts_it(
     _run(ready / "feeds", AS_OF, tmp_path / "first")
     staff = make_user("county", Role.COUNTY_STAFF, "410402000000")
     kept, disputed = Child.objects.exclude(name="").order_by("child_id")[:2]
-    child_correct(user=staff, child_id=kept.child_id, field="name", value="更正甲", reason="户口本")
+    child_correct(
+        user=staff, child_id=kept.child_id, field="name", value="更正甲", reason="户口本",
+        version=kept.version,
+    )  # fmt: skip
     correction = child_correct(
-        user=staff, child_id=disputed.child_id, field="name", value="更正乙", reason="走访核实"
-    )
+        user=staff, child_id=disputed.child_id, field="name", value="更正乙", reason="走访核实",
+        version=disputed.version,
+    )  # fmt: skip
     # As if the data had said something else when the correction was made: the round's
     # value now contradicts both what was corrected and the correction.
     Correction.objects.filter(pk=correction.pk).update(replaced_value="早先的名字")
@@ -314,7 +318,10 @@ def test_a_corrected_stage_keeps_its_services_over_a_later_round(
     ).first()
     assert child is not None
     staff = make_user("county", Role.COUNTY_STAFF, "410402000000")
-    child_correct(user=staff, child_id=child.child_id, field="stage", value="高中", reason="已升学")
+    child_correct(
+        user=staff, child_id=child.child_id, field="stage", value="高中", reason="已升学",
+        version=child.version,
+    )  # fmt: skip
     _run(ready / "feeds", LATER, tmp_path / "second")
     child.refresh_from_db()
     assert child.stage == "高中"

@@ -152,7 +152,10 @@ def test_a_corrected_stage_changes_the_childs_services_at_once(round_done: Round
     assert child is not None
     assert "S03" in child.services
     clerk = make_user("county", Role.COUNTY_STAFF, "410402000000")
-    child_correct(user=clerk, child_id=child.child_id, field="stage", value="高中", reason="已升学")
+    child_correct(
+        user=clerk, child_id=child.child_id, field="stage", value="高中", reason="已升学",
+        version=child.version,
+    )  # fmt: skip
     child.refresh_from_db()
     assert "S04" in child.services
     assert "S03" not in child.services

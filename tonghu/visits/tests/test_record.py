@@ -112,7 +112,10 @@ def test_a_file_changed_meanwhile_is_a_conflict_the_director_resolves(county_rou
     child = _left_behind()
     user = _director(child)
     seen_version = child.version
-    child_correct(user=user, child_id=child.child_id, field="stage", value="初中", reason="核实")
+    child_correct(
+        user=user, child_id=child.child_id, field="stage", value="初中", reason="核实",
+        version=child.version,
+    )  # fmt: skip
     findings = _findings(child, father_status="在家", mother_status="在家")
     with pytest.raises(VisitConflictError) as raised:
         _record(user, child, findings=findings, child_version=seen_version)
@@ -149,7 +152,10 @@ def test_post_conflict_page_then_resolution(county_round: Path) -> None:
     data = {name: value for name, value in form.initial.items() if value not in (None, False)}
     data["visited_on"] = data["visited_on"].isoformat()
     data["kind"] = "home"
-    child_correct(user=user, child_id=child.child_id, field="stage", value="初中", reason="核实")
+    child_correct(
+        user=user, child_id=child.child_id, field="stage", value="初中", reason="核实",
+        version=child.version,
+    )  # fmt: skip
     conflict = client.post(reverse("visits:new", args=[child.child_id]), data)
     assert conflict.status_code == 409
     assert "档案在您填写期间已被修改" in conflict.content.decode()
