@@ -64,16 +64,19 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "浏览器测试需要 Debian 的 chromium 和中文字体：sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; fi
 
-test: setup browser test-sqlite test-postgres
+# The two databases' runs go side by side (each is one core's work; each keeps its files in
+# its own var folder), and each prints its output whole when it ends.
+test: setup browser
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite:
 	@echo "== 测试：SQLite =="
-	env -u DATABASE_URL $(BIN)/pytest -q
+	env -u DATABASE_URL TONGHU_VAR_DIR=var/test-sqlite $(BIN)/pytest -q -p no:cacheprovider
 
 test-postgres:
 	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== 测试：PostgreSQL（批处理库 pipeline、synth 不用数据库，已在上一轮运行）=="; \
-	  DATABASE_URL=$(PG_URL) $(BIN)/pytest -q --ignore=tonghu/pipeline --ignore=tonghu/synth; \
+	  DATABASE_URL=$(PG_URL) TONGHU_VAR_DIR=var/test-postgres $(BIN)/pytest -q -p no:cacheprovider --ignore=tonghu/pipeline --ignore=tonghu/synth; \
 	else echo "== 未连接到 PostgreSQL（$(PG_URL)），跳过 PostgreSQL 测试 =="; fi
 
 lint: setup

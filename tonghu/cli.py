@@ -65,6 +65,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "户籍地：答复流动儿童名单，写出孤儿、事实无人抚养、低保状态",
     ),
     Subcommand(
+        ("exchange", "figures"),
+        "exchange_figures",
+        "把本县监测统计（不含儿童个人信息）写成报送所属市或省的交换包",
+    ),
+    Subcommand(
         ("exchange", "import"),
         "exchange_import",
         "导入其他县发来的交换包（验签、核对收件县、拒绝重放；整体导入或整体拒绝）",

@@ -172,8 +172,9 @@ def clock() -> Iterator[Clock]:
 
 @pytest.fixture(autouse=True)
 def _feed_store(settings: Any, tmp_path: Path) -> None:
-    """Every test keeps its feed files in its own temporary folder."""
+    """Every test keeps its feed files and exchange packages in its own temporary folder."""
     settings.FEED_STORE_DIR = tmp_path / "feeds"
+    settings.EXCHANGE_DIR = tmp_path / "exchange"
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,9 @@ class Capability(StrEnum):
     APPROVE_CASES = "approve_cases"  # approve help plans and closures (上级或另一名工作人员)
     HANDLE_ALERTS = "handle_alerts"  # dismiss a 预警 with a reason or open a case from it
     VIEW_STATS = "view_stats"  # the dashboard and statistical tables of one's jurisdiction
+    # Exchange packages with other counties (county staff) or receive the counties' round
+    # figures (city staff, in a city or province instance).
+    EXCHANGE_PACKAGES = "exchange_packages"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -97,10 +100,16 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.APPROVE_CASES,
             Capability.HANDLE_ALERTS,
             Capability.VIEW_STATS,
+            Capability.EXCHANGE_PACKAGES,
         }
     ),
     Role.CITY_STAFF: frozenset(
-        {Capability.VIEW_CHILDREN, Capability.VIEW_CASES, Capability.VIEW_STATS}
+        {
+            Capability.VIEW_CHILDREN,
+            Capability.VIEW_CASES,
+            Capability.VIEW_STATS,
+            Capability.EXCHANGE_PACKAGES,
+        }
     ),
     Role.DEPARTMENT_OFFICER: frozenset(
         {

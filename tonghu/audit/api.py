@@ -28,16 +28,16 @@ class AuditQuery(Schema):
     def _on_the_timeline(cls, value: dt.datetime | None) -> dt.datetime | None:
         """A time without a zone (or a bare date) is the site's local time; a time that
         falls off the calendar once in UTC (year 1 east of UTC, year 9999 west of it) is
-        refused as invalid (422) instead of failing in the query (500)."""
+        refused as invalid (422) instead of failing in the query (500). Passed on in UTC."""
         if value is None:
             return None
         if timezone.is_naive(value):
             value = timezone.make_aware(value)
         try:
-            value.astimezone(dt.UTC)
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts (-16:19).
+            return value.astimezone(dt.UTC)
         except OverflowError as exc:
             raise ValueError("时间超出可查询的范围。") from exc
-        return value
 
 
 class AuditOut(Schema):

@@ -150,6 +150,8 @@ EXCHANGE_REGISTRY = env_path(
 )
 
 # Feed files: accepted and rejected rows of each import live as Parquet under this folder.
+# Exchange packages made in or uploaded through the web pages (out/<county>, in/<county>).
+EXCHANGE_DIR = env_path("TONGHU_EXCHANGE_DIR", default=VAR_DIR / "exchange")
 FEED_STORE_DIR = env_path("TONGHU_FEED_DIR", default=VAR_DIR / "feeds")
 # Each completed round's results (Parquet: links, children, services, changes) are kept here.
 ROUND_STORE_DIR = env_path("TONGHU_ROUND_DIR", default=VAR_DIR / "rounds")

@@ -23,6 +23,7 @@ urlpatterns = [
     path("reports/", include("tonghu.cases.report_urls")),
     path("stats/", include("tonghu.stats.urls")),
     path("privacy/", include("tonghu.privacy.urls")),
+    path("exchange/", include("tonghu.exchange.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

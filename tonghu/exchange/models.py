@@ -17,11 +17,31 @@ SEALED_ROW_KEYS = ("name", "birth_date", "id_number", "statuses", "since", "note
 HUKOU_STATUSES = {"orphan": "孤儿", "fuc": "事实无人抚养", "dibao": "低保"}
 
 
+# The counts a package's summary keeps, in words.
+SUMMARY_LABELS = {
+    "rows": "行数",
+    "received": "收到名单",
+    "linked": "已关联",
+    "by_id_number": "按身份证号关联",
+    "by_name_birth_sex": "按姓名、出生日期和性别关联",
+    "unlinked": "未能关联",
+    "with_status": "有保障状态",
+    "changed": "状态有变化",
+    "not_found_there": "对方未找到",
+    "rounds": "监测轮次",
+    "round_figures": "轮次统计行",
+    "live_figures": "实时统计行",
+    "daily_figures": "每日统计行",
+    "divisions_added": "新增区划",
+}
+
+
 class Kind(models.TextChoices):
     MIGRANTS = "migrants", "流动儿童名单"
     HUKOU_STATUS = "hukou_status", "户籍地保障状态"
     CERTIFY_REQUEST = "certify_request", "跨省通办核实请求"
     CERTIFY_ANSWER = "certify_answer", "跨省通办核实答复"
+    FIGURES = "figures", "监测统计报送"
 
 
 class Direction(models.TextChoices):
@@ -70,6 +90,33 @@ class ExchangePackage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}→{self.recipient} #{self.sequence} {self.kind}"
+
+    @property
+    def summary_text(self) -> str:
+        return summary_text(self.summary)
+
+
+def summary_text(counts: dict[str, object]) -> str:
+    return "，".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in counts.items())
+
+
+class ReceivedRound(models.Model):
+    """A county's round whose figures came in a ``figures`` package (a city or province
+    instance): the package may be replaced by a later one, a round run here never."""
+
+    round = models.OneToOneField(
+        "rounds.Round", on_delete=models.CASCADE, related_name="received", verbose_name="轮次"
+    )
+    package = models.ForeignKey(
+        ExchangePackage, on_delete=models.PROTECT, related_name="+", verbose_name="交换包"
+    )
+
+    class Meta:
+        verbose_name = "报送的监测轮次"
+        verbose_name_plural = "报送的监测轮次"
+
+    def __str__(self) -> str:
+        return f"{self.round} ← {self.package}"
 
 
 class LinkedBy(models.TextChoices):

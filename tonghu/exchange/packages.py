@@ -51,6 +51,7 @@ KINDS = {
     "hukou_status": "户籍地保障状态（户籍地→居住地）",
     "certify_request": "跨省通办核实请求（居住地→户籍地）",
     "certify_answer": "跨省通办核实答复（户籍地→居住地）",
+    "figures": "监测统计报送（区县→市、省）",
 }
 HEADER_KEYS = frozenset(
     {"format_version", "package_id", "kind", "sender", "recipient", "created_at", "sequence"}

@@ -8,15 +8,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from tonghu.accounts.roles import Capability
-from tonghu.accounts.scope import scoped
+from tonghu.accounts.scope import access, scoped
+from tonghu.children.selectors import access_child
 from tonghu.divisions.codes import pad
 from tonghu.divisions.models import Division
 from tonghu.exchange.models import (
     HUKOU_STATUSES,
     Certify,
     CertifyRequest,
+    Direction,
+    ExchangePackage,
     ExchangeRecord,
     Kind,
     Side,
@@ -39,12 +43,42 @@ def certify_requests(*, county: str) -> QuerySet[CertifyRequest]:
 
 def certify_requests_for(*, user: User) -> QuerySet[CertifyRequest]:
     """The requests of the user's county, for the county civil-affairs office only."""
+    if user.division.level != "county":
+        return CertifyRequest.objects.none()
     return scoped(
         CertifyRequest.objects.select_related("child"),
         user=user,
-        capability=Capability.MANAGE_ROUNDS,
+        capability=Capability.EXCHANGE_PACKAGES,
         field="county_id",
-    )
+    ).filter(county_id=user.division_id)  # the office's own, not its counties' (shared instance)
+
+
+def access_certify_request(*, user: User, pk: int) -> CertifyRequest:
+    """One request of the user's county, 404 for a missing one and another county's alike."""
+    return access(certify_requests_for(user=user), pk=pk)
+
+
+def access_child_to_certify(*, user: User, child_id: str) -> Child:
+    """A child in the user's scope, for a county office to ask its hukou county about; 404
+    for a missing child, one outside the scope, and for anyone but a county office."""
+    if not user.can(Capability.EXCHANGE_PACKAGES) or user.division.level != "county":
+        raise Http404("未找到该儿童，或您无权办理。")
+    return access_child(user=user, child_id=child_id)
+
+
+def packages_for(*, user: User) -> QuerySet[ExchangePackage]:
+    """The packages the user's county (or city, for figures) made or imported."""
+    return scoped(
+        ExchangePackage.objects.select_related("handled_by"),
+        user=user,
+        capability=Capability.EXCHANGE_PACKAGES,
+        field="county_id",
+    ).filter(county_id=user.division_id)  # the office's own, not its counties' (shared instance)
+
+
+def access_outgoing_package(*, user: User, pk: int) -> ExchangePackage:
+    """A package the user's county made (to download and send on), else 404."""
+    return access(packages_for(user=user), pk=pk, direction=Direction.OUT)
 
 
 # What the answering side's ledger says about a request's subject (a hint, not the answer).

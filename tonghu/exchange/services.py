@@ -11,11 +11,13 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import Http404
@@ -30,6 +32,7 @@ from tonghu.children.selectors import access_child
 from tonghu.divisions.codes import pad
 from tonghu.divisions.models import Division
 from tonghu.exchange import keys as key_store
+from tonghu.exchange.figures import figures_check, figures_import, figures_rows, superiors
 from tonghu.exchange.models import (
     HUKOU_STATUSES,
     Certify,
@@ -40,6 +43,7 @@ from tonghu.exchange.models import (
     Kind,
     LinkedBy,
     Side,
+    summary_text,
 )
 from tonghu.exchange.packages import (
     Opened,
@@ -51,6 +55,7 @@ from tonghu.exchange.packages import (
     new_header,
     verify,
 )
+from tonghu.exchange.selectors import access_outgoing_package
 from tonghu.privacy.crypto import blind_index
 from tonghu.services.lists import profile_in_force
 
@@ -78,12 +83,13 @@ class Imported:
 
 
 def acting_county(*, acting_user: User | None, county: str | None) -> str:
-    """The 6-digit county acting: the user's (a county civil-affairs officer) or ``county``."""
+    """The 6-digit code acting: the user's (a county civil-affairs officer, or a city's staff
+    receiving its counties' figures) or ``county``."""
     if acting_user is None:
         if not county:
             raise PackageError("请用 --county 指定本县代码，或用 --user 指定区县民政工作人员")
         return county
-    if not acting_user.can(Capability.MANAGE_ROUNDS):
+    if not acting_user.can(Capability.EXCHANGE_PACKAGES):
         raise PackageError("只有区县民政工作人员可以办理居住地与户籍地信息交换")
     own = acting_user.division_id[:6]
     if county and county != own:
@@ -95,6 +101,17 @@ def _county_division(county: str) -> Division:
     division = Division.objects.filter(code=pad(county), level="county").first()
     if division is None:
         raise PackageError(f"区划表中没有县级区划 {county}：请先载入行政区划表")
+    return division
+
+
+def _own_division(code: str) -> Division:
+    """The county, city or province a package is imported into (cities and provinces take
+    only their counties' figures)."""
+    division = Division.objects.filter(
+        code=pad(code), level__in=("county", "city", "province")
+    ).first()
+    if division is None:
+        raise PackageError(f"区划表中没有区县、市或省级区划 {code}：请先载入行政区划表")
     return division
 
 
@@ -219,7 +236,9 @@ def _export(
     meta = {"in_reply_to": in_reply_to} if in_reply_to else {}
     data = build(header=header, rows=rows, sender=keys, recipient=entry, meta=meta)
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = f"{county}-{recipient}-{header.sequence:06d}-{kind.value}{SUFFIX}"
+    name = package_file_name(
+        sender=county, recipient=recipient, sequence=header.sequence, kind=kind.value
+    )
     path = out_dir / name
     try:
         package = ExchangePackage.objects.create(
@@ -255,6 +274,10 @@ def _export(
         ),
     )
     return Exported(package, path)
+
+
+def package_file_name(*, sender: str, recipient: str, sequence: int, kind: str) -> str:
+    return f"{sender}-{recipient}-{sequence:06d}-{kind}{SUFFIX}"
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -293,6 +316,29 @@ def migrants_export(
             child_ids=[child.child_id for child in children],
             out_dir=out_dir,
             acting_user=acting_user,
+        )
+
+
+def figures_export(
+    *, county: str | None = None, recipient: str, out_dir: Path, acting_user: User | None = None
+) -> Exported:
+    """The county's round figures (no child's data) for its city's or province's instance."""
+    county = acting_county(acting_user=acting_user, county=county)
+    city, province = superiors(county)
+    if recipient not in (city, province):
+        raise PackageError(f"监测统计只能报送本县所属的市（{city}）或省（{province}）")
+    _county_division(county)
+    rows, summary = figures_rows(county)
+    with transaction.atomic():
+        return _export(
+            county=county,
+            recipient=recipient,
+            kind=Kind.FIGURES,
+            rows=rows,
+            child_ids=[],
+            out_dir=out_dir,
+            acting_user=acting_user,
+            summary=summary,
         )
 
 
@@ -534,7 +580,7 @@ def package_import(
         _check_rows(opened)
         with transaction.atomic():
             imported = _import_opened(
-                opened, own=own, data=data, acting_user=acting_user, division=_county_division(own)
+                opened, own=own, data=data, acting_user=acting_user, division=_own_division(own)
             )
     except PackageError as error:
         _audit(
@@ -553,6 +599,11 @@ def _import_opened(
     header = opened.header
     if header.sender == own:
         raise PackageError("这是本县自己发出的交换包，不能导入")
+    if (header.kind == Kind.FIGURES) != (division.level != "county"):
+        raise PackageError(
+            "监测统计报送只能由市、省导入；其他交换包只能由区县导入"
+            f"（本级为{division.get_level_display()}）"
+        )
     seen = ExchangePackage.objects.filter(direction=Direction.IN, sender=header.sender)
     earlier = seen.filter(package_id=uuid.UUID(header.package_id)).first()
     if earlier is not None:
@@ -605,7 +656,7 @@ def _import_opened(
         object_type="exchange_package",
         object_ids=[str(package.pk)],
         child_ids=child_ids,
-        detail=f"{head}：" + "，".join(f"{key} {value}" for key, value in counts.items()),
+        detail=f"{head}：{summary_text(counts)}",
     )
     return Imported(package, [head, *lines])
 
@@ -657,6 +708,9 @@ _ROWS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
 
 def _check_rows(opened: Opened) -> None:
     """Every row has the keys of its kind with the right types (values are never echoed)."""
+    if opened.header.kind == Kind.FIGURES:
+        figures_check(opened)
+        return
     contract = _ROWS[opened.header.kind]
     for number, row in enumerate(opened.rows, start=1):
         for key, (types, required) in contract.items():
@@ -924,8 +978,90 @@ def _import_certify_answer(
 
 
 _IMPORTERS = {
+    Kind.FIGURES: figures_import,
     Kind.MIGRANTS: _import_migrants,
     Kind.HUKOU_STATUS: _import_hukou_status,
     Kind.CERTIFY_REQUEST: _import_certify_request,
     Kind.CERTIFY_ANSWER: _import_certify_answer,
 }
+
+
+# --- the web pages' files -------------------------------------------------------------------
+
+
+def outbox(county: str) -> Path:
+    """Where the web pages write a county's packages, to be downloaded and sent on."""
+    return Path(settings.EXCHANGE_DIR) / "out" / county
+
+
+def inbox(county: str) -> Path:
+    """Where packages uploaded through the web pages are kept once imported."""
+    return Path(settings.EXCHANGE_DIR) / "in" / county
+
+
+_EXPORTERS: dict[str, Callable[..., Exported]] = {
+    Kind.MIGRANTS: migrants_export,
+    Kind.HUKOU_STATUS: hukou_status_export,
+    Kind.FIGURES: figures_export,
+}
+
+
+def package_make(*, acting_user: User, kind: str, recipient: str) -> Exported:
+    """A package made from the exchange page, written to the county's outbox."""
+    exporter = _EXPORTERS.get(kind)
+    if exporter is None:
+        raise PackageError("请选择要生成的交换包类型")
+    own = acting_county(acting_user=acting_user, county=None)
+    return exporter(recipient=recipient, out_dir=outbox(own), acting_user=acting_user)
+
+
+def package_upload_import(*, acting_user: User, upload: UploadedFile[bytes]) -> Imported:
+    """Import an uploaded package (all or nothing). The file is kept in the inbox once
+    imported; a refused one is not kept (the sender still has it)."""
+    own = acting_county(acting_user=acting_user, county=None)
+    folder = inbox(own)
+    folder.mkdir(parents=True, exist_ok=True)
+    received = folder / f"upload-{uuid.uuid4().hex}{SUFFIX}.part"
+    with received.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    try:
+        imported = package_import(path=received, acting_user=acting_user)
+    except PackageError:
+        received.unlink(missing_ok=True)
+        raise
+    package = imported.package
+    received.replace(
+        folder
+        / package_file_name(
+            sender=package.sender,
+            recipient=package.recipient,
+            sequence=package.sequence,
+            kind=package.kind,
+        )
+    )
+    return imported
+
+
+def outgoing_package_open(*, acting_user: User, pk: int) -> Path:
+    """A package the county made, to download; the download is audited."""
+    package = access_outgoing_package(user=acting_user, pk=pk)
+    name = package_file_name(
+        sender=package.sender,
+        recipient=package.recipient,
+        sequence=package.sequence,
+        kind=package.kind,
+    )
+    path = outbox(package.sender) / name
+    if not path.is_file():
+        raise Http404("该交换包由命令行生成，文件不在网页的交换目录中。")
+    _audit(
+        acting_user,
+        action=Action.EXPORT,
+        object_type="exchange_package",
+        object_ids=[str(package.pk)],
+        child_ids=package.child_ids,
+        detail=f"下载{KIND_LABELS[package.kind]}交换包 {package.sender}→{package.recipient} "
+        f"第{package.sequence}号",
+    )
+    return path

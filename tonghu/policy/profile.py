@@ -338,8 +338,14 @@ class Stats(_Model):
 
 # Roles named in the privacy section (accounts.roles.Role values; policy does not import Django).
 StaffRole = Literal[
-    "child_director", "supervisor", "county_staff", "city_staff", "department_officer",
-    "reporter", "sysadmin", "auditor",
+    "child_director",
+    "supervisor",
+    "county_staff",
+    "city_staff",
+    "department_officer",
+    "reporter",
+    "sysadmin",
+    "auditor",
 ]
 
 

@@ -30,6 +30,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("强制报告", Capability.FILE_REPORTS, "reports:mine"),
     NavItem("保护案件", Capability.VIEW_CASES, "cases:list"),
     NavItem("统计分析", Capability.VIEW_STATS, "stats:dashboard"),
+    NavItem("信息交换", Capability.EXCHANGE_PACKAGES, "exchange:home"),
     NavItem("审计日志", Capability.VIEW_AUDIT, "audit:search"),
     NavItem("紧急查阅复核", Capability.VIEW_AUDIT, "privacy:review"),
     NavItem("系统管理", Capability.MANAGE_SYSTEM, "admin:index"),

@@ -41,6 +41,12 @@ MISSING_STR = ("ZZ00000000",)
 MAY_CHANGE = frozenset({"audit"})
 # POSTs whose only write, in scope too, is their audit entry.
 AUDIT_ONLY = {"children:reveal": "shows the full ID numbers and phones; records that it did"}
+# POSTs the matrix's world refuses to every role (with a reason, 400), each with the test that
+# shows the in-scope write instead.
+CONTROLLED_ELSEWHERE = {
+    "exchange:certify_new": "needs a hukou code and exchange keys: "
+    "tonghu/exchange/tests/test_pages.py sends a request from a child's file",
+}
 
 
 def _cases(endpoints: list[Endpoint]) -> list[Any]:
@@ -182,6 +188,8 @@ def _control_cases() -> list[Any]:
     """Each POST endpoint once, with a role that may take the action in scope."""
     cases = []
     for endpoint in POST_ENDPOINTS:
+        if endpoint.key in CONTROLLED_ELSEWHERE:
+            continue
         roles = sorted(endpoint.allowed - endpoint.refused, key=lambda role: role.value)
         cases.append(pytest.param(endpoint, roles[0], id=f"{endpoint.key}|{roles[0].value}"))
     return cases

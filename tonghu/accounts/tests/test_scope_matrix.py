@@ -24,6 +24,7 @@ from tonghu.cases.tests import matrix as cases_matrix
 from tonghu.children.models import VerificationTask
 from tonghu.conferences.tests import matrix as conferences_matrix
 from tonghu.conftest import World, edu_upload
+from tonghu.exchange.tests import matrix as exchange_matrix
 from tonghu.guardianship.tests import matrix as guardianship_matrix
 from tonghu.linkage.models import ReviewPair
 from tonghu.privacy.tests import matrix as privacy_matrix
@@ -55,7 +56,8 @@ class Endpoint:
     allowed: frozenset[Role]
     # "object": out of scope is 404; "list": out-of-scope rows are absent; "place": a page
     # about one division (?division=), refused to a role without the share (403) and 404 for
-    # a division outside the user's scope.
+    # a division outside the user's scope; "action": a form posted about no one object,
+    # refused to a role without the share (403), else answering ``success``.
     kind: str
     marker: Callable[[World, Role, bool], str] | None = None  # text only in-scope pages show
     api: bool = False
@@ -636,6 +638,60 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         payload=lambda: {"note": ""},
         success=302,
     ),
+    Endpoint(
+        "exchange:home",
+        exchange_matrix.packages_url,
+        exchange_matrix.EXCHANGERS,
+        "list",
+        lambda w, r, i: f'href="{exchange_matrix.download_url(w, r, i)}"',
+    ),
+    Endpoint(
+        "exchange:download",
+        exchange_matrix.download_url,
+        exchange_matrix.EXCHANGERS,
+        "object",
+    ),
+    # An empty form: refused with its reason (400) to the roles that may import.
+    Endpoint(
+        "exchange:import",
+        lambda w, r, i: reverse("exchange:import"),
+        exchange_matrix.EXCHANGERS,
+        "action",
+        method="post",
+        success=400,
+    ),
+    Endpoint(
+        "exchange:export",
+        lambda w, r, i: reverse("exchange:export"),
+        exchange_matrix.COUNTY_OFFICE,
+        "action",
+        method="post",
+        payload=lambda: {"kind": "migrants", "recipient": "410403"},
+        success=400,  # no county in the registry yet
+    ),
+    Endpoint(
+        "exchange:certify_list",
+        exchange_matrix.certify_list_url,
+        exchange_matrix.COUNTY_OFFICE,
+        "list",
+        exchange_matrix.certify_marker,
+    ),
+    Endpoint(
+        "exchange:certify",
+        exchange_matrix.certify_url,
+        exchange_matrix.COUNTY_OFFICE,
+        "object",
+    ),
+    # The world's children have no hukou code: the request is refused with that reason.
+    Endpoint(
+        "exchange:certify_new",
+        exchange_matrix.certify_new_url,
+        exchange_matrix.COUNTY_OFFICE,
+        "object",
+        method="post",
+        payload=lambda: {"subject": "orphan"},
+        refused=exchange_matrix.COUNTY_OFFICE,
+    ),
     Endpoint("stats:dashboard", _stats_url("stats:dashboard"), STATS_ROLES, "place"),
     Endpoint("stats:tables", _stats_url("stats:tables"), STATS_ROLES, "place"),
     Endpoint(
@@ -697,6 +753,9 @@ def test_scope_matrix(world: World, endpoint: Endpoint, role: Role, inside: bool
         return
     if not allowed:
         assert response.status_code == (404 if endpoint.kind == "object" else 403)
+        return
+    if endpoint.kind == "action":
+        assert response.status_code == endpoint.success
         return
     if endpoint.kind in {"object", "place"}:
         expected = endpoint.refused_status if role in endpoint.refused else endpoint.success

@@ -202,6 +202,8 @@ ATTACKS: list[tuple[str, Role, dict[str, str], dict[str, object], int]] = [
     ("GET /api/audit", Role.AUDITOR, {}, {"since": "9999-12-31T23:59:59-23:59"}, 422),
     ("GET /api/audit", Role.AUDITOR, {}, {"until": "0001-01-01T00:00:00+14:00"}, 422),
     ("GET /api/audit", Role.AUDITOR, {}, {"since": "明天"}, 422),
+    # An offset Python takes but PostgreSQL does not (found by schemathesis): read in UTC.
+    ("GET /api/audit", Role.AUDITOR, {}, {"since": "0305-03-21T12:59:57-16:19"}, 200),
     ("GET /api/audit", Role.COUNTY_STAFF, {}, {}, 403),
 ]
 

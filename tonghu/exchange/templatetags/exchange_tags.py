@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.middleware.csrf import get_token
 
 from tonghu import clock
 from tonghu.accounts.models import User
+from tonghu.accounts.roles import Capability
 from tonghu.children.models import Child
+from tonghu.exchange.forms import CertifyRequestForm
 from tonghu.exchange.selectors import child_exchange
 from tonghu.services.lists import profile_for
 
@@ -28,7 +31,25 @@ def exchange_section(context: dict[str, Any], child: Child) -> dict[str, Any]:
     groups = {group.title for group in profile_for(user).ledger_for(user.role)}
     if GROUP not in groups:
         return {"shown": None}
-    return {"shown": child_exchange(child=child), "today": clock.today()}
+    context: dict[str, Any] = {"shown": child_exchange(child=child), "today": clock.today()}
+    if may_ask_hukou_county(user, child):
+        context["certify_form"] = CertifyRequestForm()
+        context["child_id"] = child.child_id
+        context["hukou_county"] = child.hukou_code[:6]
+        context["csrf_token"] = get_token(request)
+    return context
+
+
+def may_ask_hukou_county(user: User, child: Child) -> bool:
+    """A county office, about a child whose hukou is in another county (跨省通办)."""
+    hukou = child.hukou_code[:6]
+    return (
+        user.can(Capability.EXCHANGE_PACKAGES)
+        and user.division.level == "county"
+        and len(hukou) == 6
+        and hukou.isdigit()
+        and hukou != user.division_id[:6]
+    )
 
 
 @register.filter

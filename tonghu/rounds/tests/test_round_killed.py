@@ -360,7 +360,20 @@ def _unlike(ledger: Rows, expected: Rows) -> str:
                 f"{name}: {len(rows)} rows, {len(wanted)} expected; "
                 f"unexpected {extra[:3]}; missing {missing[:3]}"
             )
+            if extra and missing:  # where the first two differ, said exactly
+                notes.append(_where(extra[0], missing[0]))
     return "\n".join(notes)
+
+
+def _where(row: str, wanted: str) -> str:
+    """The characters around the first place two row texts differ."""
+    at = next(
+        (index for index, (a, b) in enumerate(zip(row, wanted, strict=False)) if a != b),
+        min(len(row), len(wanted)),
+    )
+    return (
+        f"  first difference at {at}: {row[at - 80 : at + 80]!r} vs {wanted[at - 80 : at + 80]!r}"
+    )
 
 
 def _differing(left: Digests, right: Digests) -> list[str]:
@@ -474,7 +487,8 @@ def test_a_round_killed_at_each_step_leaves_the_database_as_it_was_and_runs_agai
         after = county.state(var, out)
         committed = committed or point not in BEFORE_COMMIT
         if committed:
-            assert _unlike(after.ledger, reference.ledger) == "", point
+            unlike = _unlike(after.ledger, reference.ledger)
+            assert not unlike, f"{point}\n{unlike}"
         else:
             assert _differing(after.tables, county.base.tables) == [], point
             assert after.store == county.base.store, point
@@ -484,7 +498,8 @@ def test_a_round_killed_at_each_step_leaves_the_database_as_it_was_and_runs_agai
     done = county.tonghu(var, *command)
     assert done.returncode == 0, done.stderr
     after = county.state(var, out)
-    assert _unlike(after.ledger, reference.ledger) == ""
+    unlike = _unlike(after.ledger, reference.ledger)
+    assert not unlike, unlike
     assert sorted(after.store) == sorted(reference.store)
     assert after.leftovers == []
     assert after.exported == reference.exported
