@@ -193,11 +193,11 @@ class Watcher(threading.Thread):
             self.peak_disk = max(self.peak_disk, _disk_usage(self.work))
             free_gb = shutil.disk_usage(self.work).free / 1024**3
             if free_gb < MIN_FREE_DISK_GB:
-                self._stop(f"disk nearly full ({free_gb:.1f} GB free)")
+                self._halt(f"disk nearly full ({free_gb:.1f} GB free)")
         if available < self.min_free_kb:
-            self._stop(f"machine memory nearly exhausted ({available // 1024} MB available)")
+            self._halt(f"machine memory nearly exhausted ({available // 1024} MB available)")
 
-    def _stop(self, reason: str) -> None:
+    def _halt(self, reason: str) -> None:
         if not self.stopped:
             self.stopped = reason
             with contextlib.suppress(ProcessLookupError):
