@@ -292,7 +292,7 @@ def _ledger(con: Any, tables: set[str], rounds: dict[Any, str]) -> Rows:
                     plain = natural[item.related_model].get(value, value)
                 elif table == Round._meta.db_table and item.name in VARYING:
                     plain = _without(plain, VARYING[item.name])
-                values[item.name] = plain
+                values[item.name] = _rounded(plain)
             lines.append(repr(_ids_as_text(model, values, rounds)))
         ledger[model._meta.label] = sorted(lines)
     return ledger
@@ -314,6 +314,19 @@ def _ids_as_text(model: type[models.Model], row: dict[str, Any], rounds: dict[An
 def _without(value: Any, key: str) -> Any:
     parsed = json.loads(value) if isinstance(value, str) else value
     return {name: part for name, part in parsed.items() if name != key}
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 9 significant digits: the trained model's parameters (and so the scores)
+    come from DuckDB's parallel sums, whose last bits depend on how the threads were
+    scheduled (seen only on a busy machine); children, links and decisions compare exactly."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {key: _rounded(part) for key, part in value.items()}
+    if isinstance(value, list):
+        return [_rounded(part) for part in value]
+    return value
 
 
 def _plain(item: models.Field[Any, Any], value: Any) -> Any:
