@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from tonghu.exchange.models import Certify, Kind
@@ -31,7 +33,7 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args: object, recipients: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["recipient"].choices = recipients
+        cast("forms.ChoiceField", self.fields["recipient"]).choices = recipients
 
 
 class CertifyRequestForm(forms.Form):

@@ -4,6 +4,7 @@ carried (linked to this county's children) and the 跨省通办 certification re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.db import models
@@ -96,7 +97,7 @@ class ExchangePackage(models.Model):
         return summary_text(self.summary)
 
 
-def summary_text(counts: dict[str, object]) -> str:
+def summary_text(counts: Mapping[str, object]) -> str:
     return "，".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in counts.items())
 
 

@@ -3,12 +3,14 @@ import and make packages, download them to send on, and the 跨省通办 request
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -154,11 +156,14 @@ def package_download(request: HttpRequest, package_id: int) -> FileResponse:
 
 # --- 跨省通办 ------------------------------------------------------------------------------
 
-REQUEST_FILTERS = {
-    "open": lambda requests, today: requests.filter(status__in=CertifyRequest.OPEN_STATUSES),
-    "overdue": lambda requests, today: requests.filter(overdue_q(today)),
-    "answered": lambda requests, today: requests.filter(status=CertifyRequest.Status.ANSWERED),
-}
+
+def _shown(status: str, today: dt.date) -> Q:
+    """The tab's filter: 待处理 (open), 已逾期 (overdue) or 已答复 (answered)."""
+    if status == "overdue":
+        return overdue_q(today)
+    if status == "answered":
+        return Q(status=CertifyRequest.Status.ANSWERED)
+    return Q(status__in=CertifyRequest.OPEN_STATUSES)
 
 
 @login_required
@@ -168,11 +173,10 @@ def certify_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("跨省通办核实由区县民政部门办理。")
     shown = request.GET.get("status", "open")
     today = clock.today()
-    chosen = REQUEST_FILTERS.get(shown, REQUEST_FILTERS["open"])
     raw = request.GET.get("page", "1")
-    page = Paginator(chosen(certify_requests_for(user=user), today), PAGE_ROWS).get_page(
-        int(raw) if raw.isdigit() else 1
-    )
+    page = Paginator(
+        certify_requests_for(user=user).filter(_shown(shown, today)), PAGE_ROWS
+    ).get_page(int(raw) if raw.isdigit() else 1)
     context = {"page": page, "shown": shown, "today": today}
     return render(request, "exchange/certify_list.html", context)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.http import HttpRequest
 from django.middleware.csrf import get_token
 
 from tonghu import clock
@@ -31,13 +32,13 @@ def exchange_section(context: dict[str, Any], child: Child) -> dict[str, Any]:
     groups = {group.title for group in profile_for(user).ledger_for(user.role)}
     if GROUP not in groups:
         return {"shown": None}
-    context: dict[str, Any] = {"shown": child_exchange(child=child), "today": clock.today()}
-    if may_ask_hukou_county(user, child):
-        context["certify_form"] = CertifyRequestForm()
-        context["child_id"] = child.child_id
-        context["hukou_county"] = child.hukou_code[:6]
-        context["csrf_token"] = get_token(request)
-    return context
+    section: dict[str, Any] = {"shown": child_exchange(child=child), "today": clock.today()}
+    if isinstance(request, HttpRequest) and may_ask_hukou_county(user, child):
+        section["certify_form"] = CertifyRequestForm()
+        section["child_id"] = child.child_id
+        section["hukou_county"] = child.hukou_code[:6]
+        section["csrf_token"] = get_token(request)
+    return section
 
 
 def may_ask_hukou_county(user: User, child: Child) -> bool:

@@ -94,7 +94,7 @@ def test_a_replayed_tampered_or_misaddressed_upload_is_refused_and_nothing_chang
     file.seek(0)
     data = bytearray(file.read())
     data[-40] ^= 1
-    status, text = upload(hukou, SimpleUploadedFile(file.name, bytes(data)))
+    status, text = upload(hukou, SimpleUploadedFile("tampered.tonghu", bytes(data)))
     assert status == 400
     assert "交换包未导入" in text
 
