@@ -7,9 +7,12 @@ the city imports it, so that what the city shows comes from the package alone.""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
@@ -183,3 +186,19 @@ def test_the_figures_carry_no_childs_data(counties: Counties, city_keys: User) -
     for child in (counties.first, counties.second, counties.third):
         assert child.child_id not in text
         assert child.name not in text
+
+
+def test_the_commands_send_and_receive_figures(city_keys: User, tmp_path: Path) -> None:
+    round_ = county_round(RESIDENCE, migrants=120)
+    out = io.StringIO()
+    call_command(
+        "exchange_figures", recipient=CITY, out=str(tmp_path), county=RESIDENCE, stdout=out
+    )
+    assert "已写出报送 410400 的监测统计（第1号，1 个轮次）" in out.getvalue()
+    forget(round_)
+    out = io.StringIO()
+    call_command("exchange_import", *map(str, tmp_path.glob("*.tonghu")), county=CITY, stdout=out)
+    assert "410402 报送 1 个监测轮次" in out.getvalue()
+    assert city_totals(city_keys)[("migrant", "total", "")] == 120
+    with pytest.raises(CommandError, match="只能报送本县所属的市"):
+        call_command("exchange_figures", recipient=HUKOU, out=str(tmp_path), county=RESIDENCE)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from tonghu.commands import option_county
-from tonghu.exchange.commands import actor, add_actor
-from tonghu.exchange.packages import PackageError
+from tonghu.exchange.commands import add_export_arguments, run_export
 from tonghu.exchange.services import hukou_status_export
 
 
@@ -20,26 +17,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--for", dest="recipient", required=True, help="居住地县代码（6位）")
-        parser.add_argument("--out", required=True, help="交换包写入的目录")
+        add_export_arguments(parser, recipient_help="居住地县代码（6位）")
         parser.add_argument("--package", help="答复哪一个名单（交换包编号）；默认最近收到的")
-        add_actor(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user, county = actor(options)
-        recipient = option_county(options["recipient"], option="--for")
-        try:
-            exported = hukou_status_export(
-                county=county,
-                recipient=recipient,
-                out_dir=Path(options["out"]),
-                acting_user=user,
-                package_id=options["package"],
-            )
-        except PackageError as error:
-            raise CommandError(str(error)) from None
+        exported = run_export(options, hukou_status_export, package_id=options["package"])
         package = exported.package
         self.stdout.write(
-            f"已写出发给 {recipient} 的保障状态答复（第{package.sequence}号）：名单 "
+            f"已写出发给 {package.recipient} 的保障状态答复（第{package.sequence}号）：名单 "
             f"{package.summary.get('received', 0)} 名，本县找到 {package.rows} 名：{exported.path}"
         )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from tonghu.commands import option_county
-from tonghu.exchange.commands import actor, add_actor
-from tonghu.exchange.packages import PackageError
+from tonghu.exchange.commands import add_export_arguments, run_export
 from tonghu.exchange.services import migrants_export
 
 
@@ -20,20 +17,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--for", dest="recipient", required=True, help="户籍地县代码（6位）")
-        parser.add_argument("--out", required=True, help="交换包写入的目录")
-        add_actor(parser)
+        add_export_arguments(parser, recipient_help="户籍地县代码（6位）")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user, county = actor(options)
-        recipient = option_county(options["recipient"], option="--for")
-        try:
-            exported = migrants_export(
-                county=county, recipient=recipient, out_dir=Path(options["out"]), acting_user=user
-            )
-        except PackageError as error:
-            raise CommandError(str(error)) from None
+        exported = run_export(options, migrants_export)
+        package = exported.package
         self.stdout.write(
-            f"已写出发给 {recipient} 的流动儿童名单（第{exported.package.sequence}号，"
-            f"{exported.package.rows} 名儿童）：{exported.path}"
+            f"已写出发给 {package.recipient} 的流动儿童名单（第{package.sequence}号，"
+            f"{package.rows} 名儿童）：{exported.path}"
         )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from tonghu.commands import option_county
-from tonghu.exchange.commands import actor, add_actor
-from tonghu.exchange.packages import PackageError
+from tonghu.exchange.commands import add_export_arguments, run_export
 from tonghu.exchange.services import figures_export
 
 
@@ -20,22 +17,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--for", dest="recipient", required=True, help="市或省代码（6位，如 410400）"
-        )
-        parser.add_argument("--out", required=True, help="交换包写入的目录")
-        add_actor(parser)
+        add_export_arguments(parser, recipient_help="市或省代码（6位，如 410400）")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user, county = actor(options)
-        recipient = option_county(options["recipient"], option="--for")
-        try:
-            exported = figures_export(
-                county=county, recipient=recipient, out_dir=Path(options["out"]), acting_user=user
-            )
-        except PackageError as error:
-            raise CommandError(str(error)) from None
+        exported = run_export(options, figures_export)
+        package = exported.package
         self.stdout.write(
-            f"已写出报送 {recipient} 的监测统计（第{exported.package.sequence}号，"
-            f"{exported.package.summary.get('rounds', 0)} 个轮次）：{exported.path}"
+            f"已写出报送 {package.recipient} 的监测统计（第{package.sequence}号，"
+            f"{package.summary.get('rounds', 0)} 个轮次）：{exported.path}"
         )
