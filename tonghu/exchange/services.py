@@ -11,13 +11,11 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import Http404
@@ -55,7 +53,6 @@ from tonghu.exchange.packages import (
     new_header,
     verify,
 )
-from tonghu.exchange.selectors import access_outgoing_package
 from tonghu.privacy.crypto import blind_index
 from tonghu.services.lists import profile_in_force
 
@@ -115,7 +112,7 @@ def _own_division(code: str) -> Division:
     return division
 
 
-def _audit(
+def audit_exchange(
     acting_user: User | None,
     *,
     action: Action,
@@ -148,7 +145,7 @@ def exchange_keygen(*, county: str, acting_user: User | None = None) -> PublicEn
     registry = key_store.registry_load()
     registry[county] = entry
     key_store.registry_save(registry)
-    _audit(
+    audit_exchange(
         acting_user,
         action=Action.CREATE,
         object_type="exchange_key",
@@ -185,7 +182,7 @@ def registry_trust(
         changed.append(entry)
     if changed:
         key_store.registry_save(registry)
-        _audit(
+        audit_exchange(
             acting_user,
             action=Action.UPDATE,
             object_type="exchange_registry",
@@ -262,7 +259,7 @@ def _export(
     temporary = path.with_name(name + ".tmp")
     temporary.write_bytes(data)
     temporary.replace(path)
-    _audit(
+    audit_exchange(
         acting_user,
         action=Action.EXPORT,
         object_type="exchange_package",
@@ -583,7 +580,7 @@ def package_import(
                 opened, own=own, data=data, acting_user=acting_user, division=_own_division(own)
             )
     except PackageError as error:
-        _audit(
+        audit_exchange(
             acting_user,
             action=Action.IMPORT,
             object_type="exchange_package",
@@ -650,7 +647,7 @@ def _import_opened(
         f"已导入 {header.sender} 发来的{KIND_LABELS[header.kind]}（第{header.sequence}号，"
         f"{len(opened.rows)} 行）"
     )
-    _audit(
+    audit_exchange(
         acting_user,
         action=Action.IMPORT,
         object_type="exchange_package",
@@ -984,84 +981,3 @@ _IMPORTERS = {
     Kind.CERTIFY_REQUEST: _import_certify_request,
     Kind.CERTIFY_ANSWER: _import_certify_answer,
 }
-
-
-# --- the web pages' files -------------------------------------------------------------------
-
-
-def outbox(county: str) -> Path:
-    """Where the web pages write a county's packages, to be downloaded and sent on."""
-    return Path(settings.EXCHANGE_DIR) / "out" / county
-
-
-def inbox(county: str) -> Path:
-    """Where packages uploaded through the web pages are kept once imported."""
-    return Path(settings.EXCHANGE_DIR) / "in" / county
-
-
-_EXPORTERS: dict[str, Callable[..., Exported]] = {
-    Kind.MIGRANTS: migrants_export,
-    Kind.HUKOU_STATUS: hukou_status_export,
-    Kind.FIGURES: figures_export,
-}
-
-
-def package_make(*, acting_user: User, kind: str, recipient: str) -> Exported:
-    """A package made from the exchange page, written to the county's outbox."""
-    exporter = _EXPORTERS.get(kind)
-    if exporter is None:
-        raise PackageError("请选择要生成的交换包类型")
-    own = acting_county(acting_user=acting_user, county=None)
-    return exporter(recipient=recipient, out_dir=outbox(own), acting_user=acting_user)
-
-
-def package_upload_import(*, acting_user: User, upload: UploadedFile[bytes]) -> Imported:
-    """Import an uploaded package (all or nothing). The file is kept in the inbox once
-    imported; a refused one is not kept (the sender still has it)."""
-    own = acting_county(acting_user=acting_user, county=None)
-    folder = inbox(own)
-    folder.mkdir(parents=True, exist_ok=True)
-    received = folder / f"upload-{uuid.uuid4().hex}{SUFFIX}.part"
-    with received.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    try:
-        imported = package_import(path=received, acting_user=acting_user)
-    except PackageError:
-        received.unlink(missing_ok=True)
-        raise
-    package = imported.package
-    received.replace(
-        folder
-        / package_file_name(
-            sender=package.sender,
-            recipient=package.recipient,
-            sequence=package.sequence,
-            kind=package.kind,
-        )
-    )
-    return imported
-
-
-def outgoing_package_open(*, acting_user: User, pk: int) -> Path:
-    """A package the county made, to download; the download is audited."""
-    package = access_outgoing_package(user=acting_user, pk=pk)
-    name = package_file_name(
-        sender=package.sender,
-        recipient=package.recipient,
-        sequence=package.sequence,
-        kind=package.kind,
-    )
-    path = outbox(package.sender) / name
-    if not path.is_file():
-        raise Http404("该交换包由命令行生成，文件不在网页的交换目录中。")
-    _audit(
-        acting_user,
-        action=Action.EXPORT,
-        object_type="exchange_package",
-        object_ids=[str(package.pk)],
-        child_ids=package.child_ids,
-        detail=f"下载{KIND_LABELS[package.kind]}交换包 {package.sender}→{package.recipient} "
-        f"第{package.sequence}号",
-    )
-    return path

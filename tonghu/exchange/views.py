@@ -22,6 +22,12 @@ from tonghu.accounts.scope import require
 from tonghu.accounts.utils import acting_user
 from tonghu.exchange import keys as key_store
 from tonghu.exchange.figures import superiors
+from tonghu.exchange.files import (
+    outbox,
+    outgoing_package_open,
+    package_make,
+    package_upload_import,
+)
 from tonghu.exchange.forms import CertifyAnswerForm, CertifyRequestForm, ExportForm, ImportForm
 from tonghu.exchange.models import CertifyRequest, Direction, Side
 from tonghu.exchange.packages import PackageError
@@ -36,10 +42,6 @@ from tonghu.exchange.selectors import (
 from tonghu.exchange.services import (
     certify_answer_send,
     certify_request_send,
-    outbox,
-    outgoing_package_open,
-    package_make,
-    package_upload_import,
 )
 
 if TYPE_CHECKING:

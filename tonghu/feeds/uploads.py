@@ -134,6 +134,8 @@ def check_xlsx_container(path: Path) -> None:
             members = package.infolist()
             _check_members(members)
             _check_unpacked(package, members)
+    # zipfile signals a compression method it cannot unpack (e.g. Deflate64) with
+    # NotImplementedError: for the user that is one more unreadable workbook.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError):
         raise UploadError(
             "不是有效的 XLSX 文件（压缩包已损坏或使用了不支持的压缩方式）。"

@@ -12,8 +12,9 @@ from django.urls import reverse
 from tonghu import clock
 from tonghu.accounts.roles import Role
 from tonghu.conftest import World
+from tonghu.exchange.files import outbox
 from tonghu.exchange.models import CertifyRequest, Direction, ExchangePackage, Kind, Side
-from tonghu.exchange.services import outbox, package_file_name
+from tonghu.exchange.services import package_file_name
 
 EXCHANGERS = frozenset({Role.COUNTY_STAFF, Role.CITY_STAFF})
 COUNTY_OFFICE = frozenset({Role.COUNTY_STAFF})
