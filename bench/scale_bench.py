@@ -435,14 +435,14 @@ def _jvm_cpu() -> float:
 STEPS = (
     ("prepare (DuckDB: name keys, link_input, block-size check)", "link:start", "spark:start"),
     ("Spark session start (JVM)", "spark:start", "session:ready"),
-    ("records DuckDB -> Spark (Arrow)", "session:ready", "to_spark:end"),
+    ("records DuckDB -> Spark (Parquet)", "session:ready", "to_spark:end"),
     ("training (Spark)", "train:start", "train:end"),
     ("  prior: P(two random records match)", "prior:start", "prior:end"),
     ("  u by random sampling (2,000,000 pairs)", "u:start", "u:end"),
     ("  EM on id_number", "em1:start", "em1:end"),
     ("  EM on birth_date+surname_pinyin", "em2:start", "em2:end"),
     ("prediction (Spark)", "predict:start", "predict:end"),
-    ("scored pairs Spark -> DuckDB (Arrow)", "predict:end", "session:stopping"),
+    ("scored pairs Spark -> DuckDB (Parquet)", "from_spark:start", "from_spark:end"),
     ("Spark session stop", "session:stopping", "spark:end"),
     ("hard rules (DuckDB)", "decide:start", "decide:end"),
     ("clustering (DuckDB: components + ID anchoring)", "decide:end", "link:end"),
@@ -477,6 +477,7 @@ def _link(children: int, args: argparse.Namespace) -> dict[str, Any]:
 
     spark_module.spark_session = session
     spark_module.to_spark = clock.wrap("to_spark", spark_module.to_spark)
+    spark_module.from_spark = clock.wrap("from_spark", spark_module.from_spark)
     link_module._score_on_spark = clock.wrap("spark", link_module._score_on_spark)
     link_module._train = clock.wrap("train", link_module._train)
     link_module._decide = clock.wrap("decide", link_module._decide)

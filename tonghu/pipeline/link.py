@@ -347,15 +347,15 @@ def _score_on_spark(
 
     from tonghu.pipeline.spark import from_spark, spark_session, to_spark  # noqa: PLC0415
 
+    folder = work_dir / "spark-tables"
+    folder.mkdir(parents=True, exist_ok=True)
     with spark_session(work_dir=work_dir) as session:
-        frame = to_spark(session, con.sql("SELECT * FROM link_input").to_arrow_table())
+        frame = to_spark(session, con, table="link_input", folder=folder)
         db_api = SparkAPI(spark_session=session, break_lineage_method="parquet")  # type: ignore[no-untyped-call]
         linker = Linker(db_api.register(frame), _settings())
         _train(linker, training_pairs)
         scored = linker.inference.predict(threshold_match_probability=review_threshold)
-        con.register("link_scored_arrow", from_spark(scored.as_spark_dataframe()))
-        run(con, "CREATE OR REPLACE TEMP TABLE link_scored AS SELECT * FROM link_scored_arrow")
-        con.unregister("link_scored_arrow")
+        from_spark(scored.as_spark_dataframe(), con, table="link_scored", folder=folder)
         model: dict[str, Any] = linker.misc.save_model_to_json()
         return model
 

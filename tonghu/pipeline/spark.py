@@ -4,6 +4,11 @@ Only training and prediction (the pair-heavy part) run on Spark; name keys, the 
 rules, clustering and the exports stay in DuckDB, which handles tens of millions of
 records on one machine. In tests and on a single machine Spark runs in local mode; on a
 cluster, set ``TONGHU_SPARK_MASTER`` (e.g. ``spark://host:7077`` or ``yarn``).
+
+Tables cross between DuckDB and Spark as Parquet files in the work folder, never through
+the driver's memory: at a million children the scored pairs are several GB, more than
+``spark.driver.maxResultSize`` lets a collect bring back. On a cluster the work folder
+must therefore be storage both the driver and the executors reach (a shared mount).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pyarrow as pa
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from splink.backends.spark import similarity_jar_location
+
+from tonghu.pipeline.duck import Connection, ident, quote, run
 
 
 @contextmanager
@@ -44,12 +50,17 @@ def spark_session(*, work_dir: Path, driver_memory: str = "4g") -> Iterator[Spar
         session.stop()
 
 
-def to_spark(session: SparkSession, table: pa.Table) -> object:
-    """An Arrow table as a Spark DataFrame."""
-    return session.createDataFrame(table)
+def to_spark(session: SparkSession, con: Connection, *, table: str, folder: Path) -> DataFrame:
+    """DuckDB's ``table`` as a Spark DataFrame, by way of a Parquet file in ``folder``."""
+    path = folder / f"{table}.parquet"
+    run(con, f"COPY (SELECT * FROM {ident(table)}) TO {quote(str(path))} (FORMAT parquet)")
+    return session.read.parquet(str(path))
 
 
-def from_spark(frame: object) -> pa.Table:
-    """A Spark DataFrame as an Arrow table."""
-    table: pa.Table = frame.toArrow()  # type: ignore[attr-defined]
-    return table
+def from_spark(frame: DataFrame, con: Connection, *, table: str, folder: Path) -> None:
+    """A Spark DataFrame as DuckDB's temporary ``table``: the executors write Parquet
+    parts into ``folder``, DuckDB reads them."""
+    path = folder / table
+    frame.write.mode("overwrite").parquet(str(path))
+    parts = quote(str(path / "*.parquet"))
+    run(con, f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT * FROM read_parquet({parts})")
