@@ -64,6 +64,14 @@ class PackageError(ValueError):
     """A package (or key, or registry) that cannot be used; the message says why, in Chinese."""
 
 
+def package_uuid(text: str) -> uuid.UUID:
+    """A package's or request's id, refused in Chinese when it is not a UUID."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise PackageError(f"编号 {text!r} 不是有效的 UUID") from None
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 

@@ -174,3 +174,19 @@ def child_exchange(*, child: Child) -> ChildExchange:
         item.county_name = names.get(pad(item.county), "")
     shown.requests = list(child.certify_requests.order_by("-requested_at"))
     return shown
+
+
+def hukou_statuses(child: Child) -> tuple[list[str], dict[str, str]]:
+    """The child's 孤儿/事实无人抚养/低保 codes in this county's ledger, and since when
+    (the 起始日期 of the current round's 救助保障名册 record, where there is one)."""
+    codes = [code for code in HUKOU_STATUSES if code in (child.difficulty or [])]
+    since: dict[str, str] = {}
+    if codes and child.last_round_id:
+        labels = {HUKOU_STATUSES[code]: code for code in codes}
+        records = child.records.filter(round_id=child.last_round_id, source="civil_status")
+        for record in records:
+            code = labels.get(str(record.values.get("category", "")))
+            starts = record.values.get("starts_on")
+            if code and starts and (code not in since or str(starts) < since[code]):
+                since[code] = str(starts)
+    return codes, since

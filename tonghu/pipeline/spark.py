@@ -3,7 +3,9 @@
 Only training and prediction (the pair-heavy part) run on Spark; name keys, the hard
 rules, clustering and the exports stay in DuckDB, which handles tens of millions of
 records on one machine. In tests and on a single machine Spark runs in local mode; on a
-cluster, set ``TONGHU_SPARK_MASTER`` (e.g. ``spark://host:7077`` or ``yarn``).
+cluster, set ``TONGHU_SPARK_MASTER`` (e.g. ``spark://host:7077`` or ``yarn``) and
+``TONGHU_SPARK_SHUFFLE_PARTITIONS`` (default 8, right for local mode; thousands on a
+province cluster).
 
 Tables cross between DuckDB and Spark as Parquet files in the work folder, never through
 the driver's memory: at a million children the scored pairs are several GB, more than
@@ -36,7 +38,7 @@ def spark_session(*, work_dir: Path, driver_memory: str = "4g") -> Iterator[Spar
         .master(master)
         .config("spark.jars", similarity_jar_location())
         .config("spark.driver.memory", driver_memory)
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", _shuffle_partitions())
         .config("spark.local.dir", str(work_dir / "spark-local"))
         .config("spark.ui.enabled", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -48,6 +50,13 @@ def spark_session(*, work_dir: Path, driver_memory: str = "4g") -> Iterator[Spar
         yield session
     finally:
         session.stop()
+
+
+def _shuffle_partitions() -> str:
+    text = os.environ.get("TONGHU_SPARK_SHUFFLE_PARTITIONS", "8")
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"TONGHU_SPARK_SHUFFLE_PARTITIONS 应为正整数，而不是 {text!r}")
+    return text
 
 
 def to_spark(session: SparkSession, con: Connection, *, table: str, folder: Path) -> DataFrame:

@@ -51,3 +51,11 @@ def test_spark_gives_the_same_children_as_duckdb(records: Path, tmp_path: Path) 
 def test_an_unknown_engine_is_refused(records: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown linkage engine"):
         _clusters(records, "flink", tmp_path)
+
+
+def test_a_bad_shuffle_partition_count_is_refused_in_chinese(
+    records: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TONGHU_SPARK_SHUFFLE_PARTITIONS", "四千")
+    with pytest.raises(ValueError, match="TONGHU_SPARK_SHUFFLE_PARTITIONS 应为正整数"):
+        _clusters(records, "spark", tmp_path)
