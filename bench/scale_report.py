@@ -193,7 +193,7 @@ def metrics(result: dict[str, Any]) -> dict[str, float]:
 
 def driver_side_cpu(result: dict[str, Any]) -> float:
     """CPU seconds that stay on the driver whatever the cluster: DuckDB before and after
-    Spark and the Arrow transfers (JVM and Python sides)."""
+    Spark and the Parquet handoffs between them (JVM and Python sides)."""
     return sum(sum(step(result, prefix)[1:]) for prefix in DRIVER_SIDE)
 
 
@@ -343,7 +343,7 @@ def report_estimate(pairs: Pair, costs: Pair, args: argparse.Namespace) -> None:
         f"driver memory = {m_fixed:,.0f} MB + {m_slope * 1e6:,.0f} MB per M kept pairs x "
         f"{kept / 1e6:,.0f} M kept pairs at 50M (a*n + b*n^2 fit) = "
         f"{(m_fixed + m_slope * kept) / 1024:,.0f} GB (the kept pairs come back through "
-        "toArrow into the driver; DuckDB spills past its memory_limit)"
+        "Parquet into the driver's DuckDB, which spills past its memory_limit)"
     )
     cores_here = large["cores"]
     jvm_per_core = b["JVM peak MB"] / cores_here
@@ -381,7 +381,8 @@ def _print_assumptions(costs: Pair, per_child: float, args: argparse.Namespace) 
     )
     print(
         "  A3 only training and prediction run on the cluster (tonghu.pipeline.spark): name "
-        "keys, hard rules, clustering and the Arrow transfers stay on the driver, a "
+        "keys, hard rules, clustering and DuckDB's side of the Parquet handoffs stay on the "
+        "driver, a "
         f"{args.driver_cores}-core machine [--driver-cores] at the same efficiency;"
     )
     print(
