@@ -186,3 +186,10 @@ def text_for(column: int, text: str) -> str:
     """``text`` for a cell of ``column``; in the key column never another row's key (that
     row would become a duplicate)."""
     return "X" + text if column == KEY and as_key(text) in KEYS else text
+
+
+def baseline(name: str, content: bytes, divisions: pa.Table) -> dict[str, dict[str, Any]]:
+    """The records of the unmutated feed, by key: what untouched rows must still come out as."""
+    outcome = ingest_feed(name, content, divisions)
+    assert sorted(outcome.records) == KEYS, "every base row is accepted"
+    return outcome.records
