@@ -339,12 +339,19 @@ def report_estimate(pairs: Pair, costs: Pair, args: argparse.Namespace) -> None:
     m_fixed, m_slope = linear(
         a["scored pairs kept"], a["driver peak MB"], b["scored pairs kept"], b["driver peak MB"]
     )
+    limit_mb = _megabytes(large["duckdb_memory"])
     print(
         f"driver memory = {m_fixed:,.0f} MB + {m_slope * 1e6:,.0f} MB per M kept pairs x "
         f"{kept / 1e6:,.0f} M kept pairs at 50M (a*n + b*n^2 fit) = "
-        f"{(m_fixed + m_slope * kept) / 1024:,.0f} GB (the kept pairs come back through "
-        "Parquet into the driver's DuckDB, which spills past its memory_limit)"
+        f"{(m_fixed + m_slope * kept) / 1024:,.0f} GB if nothing spilled; the kept pairs come "
+        "back through Parquet into the driver's DuckDB, which spills past its memory_limit"
     )
+    if b["driver peak MB"] >= 0.9 * limit_mb:
+        print(
+            f"  at {c2:,} the driver peaked at {b['driver peak MB']:,.0f} MB against DuckDB's "
+            f"memory_limit of {large['duckdb_memory']}: the driver's memory is the limit it "
+            "is given (the rest spills to its local disk), not the fit above"
+        )
     cores_here = large["cores"]
     jvm_per_core = b["JVM peak MB"] / cores_here
     fits.per_core_gb = max(2.0, math.ceil(jvm_per_core / 1024 * 2) / 2)
@@ -427,8 +434,8 @@ def _size_cluster(name: str, work: float, fits: Fits, args: argparse.Namespace) 
     )
     print(
         f"   spark.sql.shuffle.partitions ~ 8 x {work:,.0f} / {fits.work_large:,.0f} = "
-        f"{partitions:,} (tonghu.pipeline.spark fixes 8; it must be raised on a "
-        f"cluster); scratch/shuffle disk = {x_fixed:,.0f} MB + "
+        f"{partitions:,} (TONGHU_SPARK_SHUFFLE_PARTITIONS; the default 8 suits local mode "
+        f"only); scratch/shuffle disk = {x_fixed:,.0f} MB + "
         f"{x_slope * 1e6:,.1f} MB per M comparisons = {disk_gb:,.0f} GB, x2 headroom "
         f"= {2 * disk_gb:,.0f} GB ({2 * disk_gb / executors:,.1f} GB per executor)"
     )
@@ -465,3 +472,13 @@ def report_ten_million(pairs: Pair, costs: Pair) -> None:
         )
     verdict = "fits" if idle < BUDGET_S else "does not fit"
     print(f"  -> {verdict} in 30 minutes: not run.")
+
+
+def _megabytes(size: str) -> float:
+    """A DuckDB memory_limit such as "4GB" or "512MB", in MB."""
+    units = {"KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0**2}
+    text = size.strip().upper().replace("IB", "B")
+    for unit, factor in units.items():
+        if text.endswith(unit):
+            return float(text.removesuffix(unit)) * factor
+    return float(text) / 1024**2  # plain bytes

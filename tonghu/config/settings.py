@@ -155,6 +155,9 @@ EXCHANGE_DIR = env_path("TONGHU_EXCHANGE_DIR", default=VAR_DIR / "exchange")
 FEED_STORE_DIR = env_path("TONGHU_FEED_DIR", default=VAR_DIR / "feeds")
 # Each completed round's results (Parquet: links, children, services, changes) are kept here.
 ROUND_STORE_DIR = env_path("TONGHU_ROUND_DIR", default=VAR_DIR / "rounds")
+# DuckDB's memory for a round (beyond it DuckDB spills to the round's work folder): the 4 GB
+# default suits a county; a province driver holding its scored pairs wants tens of GB.
+ROUND_MEMORY_MB = env_int("TONGHU_ROUND_MEMORY_MB", default=4096, minimum=256)
 TONGHU_PROFILE = env_str("TONGHU_PROFILE", "default")  # the deployment's policy profile
 UPLOAD_MAX_BYTES = env_int("TONGHU_UPLOAD_MAX_MB", default=200, minimum=1) * 1024 * 1024
 XLSX_MAX_UNPACKED_BYTES = (

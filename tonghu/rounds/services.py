@@ -119,6 +119,7 @@ def round_run(
                 county=county,
                 prior=lambda code: _prior(code, as_of, work),
                 engine=engine,
+                memory_limit=f"{settings.ROUND_MEMORY_MB}MB",
             ),
             folder=work / RESULTS,
             progress=tell,
