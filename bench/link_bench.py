@@ -70,14 +70,14 @@ def _generate(out: Path, children: int, seed: int) -> Path:
     return out
 
 
-def _ingest(data: Path, out: Path) -> Path:
+def _ingest(data: Path, out: Path, memory_limit: str = "4GB") -> Path:
     from tonghu.pipeline.ingest import ingest  # noqa: PLC0415
     from tonghu.pipeline.places import read_division_table  # noqa: PLC0415
     from tonghu.pipeline.read import plan_folder  # noqa: PLC0415
 
     divisions = read_division_table(data / "divisions.csv")
     files, _ = plan_folder(data / "feeds")
-    result = ingest(files, divisions=divisions, out_dir=out)
+    result = ingest(files, divisions=divisions, out_dir=out, memory_limit=memory_limit)
     print(f"ingest: {result.accepted:,} accepted records")
     return result.records
 

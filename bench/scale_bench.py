@@ -294,7 +294,7 @@ def _prepare(children: int, args: argparse.Namespace) -> dict[str, Any]:
     if not records.exists():
         partial = folder / "records.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        _ingest(county, partial)
+        _ingest(county, partial, args.duckdb_memory)
         partial.rename(records.parent)
     ingested = time.perf_counter()
     pairs = _count_pairs(records, folder / "work", args.duckdb_memory)

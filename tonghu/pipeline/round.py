@@ -217,7 +217,9 @@ def _ingest(plan: RoundInput, folder: Path) -> IngestResult:
             "数据目录中没有可识别的数据文件"
             "（文件名须以数据源名称开头，如 police_residence_2025H1.csv）"
         )
-    return ingest(plan.files, divisions=plan.divisions, out_dir=folder)
+    return ingest(
+        plan.files, divisions=plan.divisions, out_dir=folder, memory_limit=plan.memory_limit
+    )
 
 
 _COUNTY = """
