@@ -118,6 +118,9 @@ def check_csv_content(path: Path) -> None:
         raise UploadError("文件扩展名为 .csv，但内容含有二进制数据，不是 CSV 文本。")
 
 
+_XLSX_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
 def check_xlsx_container(path: Path) -> None:
     """Refuse what is not an XLSX package, or one that would unpack to too much.
 
@@ -134,12 +137,8 @@ def check_xlsx_container(path: Path) -> None:
             members = package.infolist()
             _check_members(members)
             _check_unpacked(package, members)
-    # zipfile signals a compression method it cannot unpack (e.g. Deflate64) with
-    # NotImplementedError: for the user that is one more unreadable workbook.
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError):
-        raise UploadError(
-            "不是有效的 XLSX 文件（压缩包已损坏或使用了不支持的压缩方式）。"
-        ) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError):
+        raise UploadError("不是有效的 XLSX 文件（压缩包已损坏）。") from None
 
 
 def _check_members(members: list[zipfile.ZipInfo]) -> None:
@@ -157,6 +156,12 @@ def _check_members(members: list[zipfile.ZipInfo]) -> None:
         raise UploadError("不是有效的 XLSX 文件（缺少工作簿内容）。")
     if any(member.flag_bits & 0x1 for member in members):
         raise UploadError("XLSX 文件设有密码，请取消密码保护后重新导出。")
+    # Excel and WPS store or deflate; anything else (Deflate64, bzip2, LZMA) is refused here,
+    # before zipfile or the reader would have to unpack it.
+    if any(member.compress_type not in _XLSX_COMPRESSION for member in members):
+        raise UploadError(
+            "XLSX 文件使用了不支持的压缩方式，请用 Excel 或 WPS 打开后重新另存为 .xlsx 文件。"
+        )
 
 
 def _unsafe_member(name: str) -> bool:

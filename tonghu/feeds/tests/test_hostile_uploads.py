@@ -103,6 +103,17 @@ def _encrypted() -> bytes:
     return bytes(package)
 
 
+def _deflate64() -> bytes:
+    """A workbook whose members say they are packed with Deflate64 (method 9)."""
+    package = bytearray(_workbook())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = package.find(signature)
+        while at >= 0:
+            package[at + offset : at + offset + 2] = struct.pack("<H", 9)
+            at = package.find(signature, at + 4)
+    return bytes(package)
+
+
 REFUSED = {
     "xlsx that is a PDF": ("edu_migrant.xlsx", b"%PDF-1.7\n%\xe2\xe3 1 0 obj", "内容是PDF 文档"),
     "xlsx that is an ELF program": (
@@ -156,6 +167,7 @@ REFUSED = {
     ),
     "members that lie about their size": ("edu_migrant.xlsx", _lying_sizes(), "压缩包已损坏"),
     "encrypted members": ("edu_migrant.xlsx", _encrypted(), "设有密码"),
+    "members packed with Deflate64": ("edu_migrant.xlsx", _deflate64(), "不支持的压缩方式"),
     "a value in the sheet's last cell (reader bomb)": (
         "edu_migrant.xlsx",
         _edit_sheet(_far_value),
