@@ -30,11 +30,14 @@ class ReviewPair(models.Model):
     match_probability = models.FloatField("比对概率")
     reason = models.CharField("原因", max_length=24)
     evidence = models.JSONField("各项比较", default=list)
+    # 0 a twin question, 1 a decision that changes a child's category, 2 the rest
+    # (tonghu.pipeline.round ranks the queue).
+    priority = models.PositiveSmallIntegerField("优先级", default=2)
 
     class Meta:
         verbose_name = "待核实记录对"
         verbose_name_plural = "待核实记录对"
-        ordering = ["-match_probability", "id"]
+        ordering = ["priority", "-match_probability", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "record_id_l", "record_id_r"], name="one_review_pair_per_round"

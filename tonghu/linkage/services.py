@@ -76,8 +76,11 @@ def decisions_fingerprint() -> str:
 
 
 def load_review_pairs(*, round_: Round, path: Path) -> int:
+    """Load the pairs queued for people; the pairs the rules decided stay in the round's
+    store as evidence (review.parquet, ``queued`` false)."""
     ReviewPair.objects.filter(round=round_).delete()
     table = pq.read_table(path)
+    queued = (row for row in table.to_pylist() if row.get("queued", True))
     pairs = [
         ReviewPair(
             round=round_,
@@ -88,8 +91,9 @@ def load_review_pairs(*, round_: Round, path: Path) -> int:
             match_probability=row["match_probability"],
             reason=row["reason"],
             evidence=row["evidence"] or [],
+            priority=row.get("priority", 2),
         )
-        for row in table.to_pylist()
+        for row in queued
     ]
     ReviewPair.objects.bulk_create(pairs, batch_size=2000)
     return len(pairs)

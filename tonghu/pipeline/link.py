@@ -34,6 +34,18 @@ from tonghu.pipeline.duck import Connection, ident, run
 from tonghu.pipeline.names import register_name_keys
 
 RECORD_ID = "record_id"
+# Why a pair is listed for review. Only the questions the evidence leaves open are put to
+# people (人工核实); a pair a hard rule keeps apart (two different valid ID numbers, wholly
+# different names, sexes or birth months, families with nothing in common in different
+# towns) is decided: it is kept with the round as evidence, not queued as work.
+QUEUED_REASONS = ("same_id_conflict", "ambiguous_child", "uncertain")
+RULE_DECIDED_REASONS = (
+    "different_ids",
+    "different_names",
+    "different_sex",
+    "different_birth_dates",
+    "different_families",
+)
 # Never a single key of low selectivity (a surname alone): each rule pairs a date or a
 # whole name with a second key, so the pair count grows with the records, not their square.
 PREDICTION_RULES = (
@@ -254,7 +266,7 @@ class BlockTooLargeError(Exception):
 @dataclass(frozen=True)
 class LinkResult:
     clusters: str  # table: record_id, cluster_id
-    review: str  # table: record_id_l, record_id_r, match_probability, reason
+    review: str  # table: record_id_l, record_id_r, match_probability, evidence, reason, queued
     model_json: str
     pairs_scored: int
     largest_blocks: dict[str, int]  # blocking rule -> pairs in its largest block
@@ -319,7 +331,11 @@ def link(
         edges, threshold_match_probability=match_threshold
     )
     # ...then each group joins the ID-anchored child it is most strongly linked to.
-    run(con, _ANCHOR.format(components=components.physical_name, match=match_threshold))
+    queued = "(" + ", ".join(f"'{reason}'" for reason in QUEUED_REASONS) + ")"
+    run(
+        con,
+        _ANCHOR.format(components=components.physical_name, match=match_threshold, queued=queued),
+    )
     ((pairs,),) = con.execute("SELECT count(*) FROM link_scored").fetchall()
     return LinkResult(
         clusters="link_clusters",
@@ -533,14 +549,32 @@ SELECT free_group, anchor_group, strength,
 FROM link_group_links
 QUALIFY row_number() OVER (PARTITION BY free_group ORDER BY strength DESC, anchor_group) = 1;
 
-INSERT INTO link_review
-SELECT min(a.record_id), min(b.record_id), l.strength, [], 'ambiguous_child'
+-- The question is put on the strongest scored pair between the group and the child it
+-- did not join, with that pair's evidence.
+CREATE OR REPLACE TEMP TABLE link_ambiguous AS
+SELECT e.record_id_l, e.record_id_r, e.match_probability,
+    coalesce(p.evidence, []) AS evidence, 'ambiguous_child' AS reason
 FROM link_group_links AS l
 JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choices > 1
     AND l.anchor_group <> chosen.anchor_group
 JOIN link_groups AS a ON a.group_id = l.free_group
 JOIN link_groups AS b ON b.group_id = l.anchor_group
-GROUP BY l.free_group, l.anchor_group, l.strength;
+JOIN link_edges AS e ON e.record_id_l = least(a.record_id, b.record_id)
+    AND e.record_id_r = greatest(a.record_id, b.record_id)
+LEFT JOIN link_pairs AS p USING (record_id_l, record_id_r)
+QUALIFY row_number() OVER (PARTITION BY l.free_group, l.anchor_group
+                           ORDER BY e.match_probability DESC, e.record_id_l, e.record_id_r) = 1;
+
+-- One row per pair, the smaller record id on the left: a pair that is both uncertain and
+-- an ambiguous choice is asked once, as the ambiguous choice (the larger question).
+CREATE OR REPLACE TEMP TABLE link_review AS
+SELECT least(record_id_l, record_id_r) AS record_id_l,
+    greatest(record_id_l, record_id_r) AS record_id_r,
+    match_probability, evidence, reason, reason IN {queued} AS queued
+FROM (SELECT * FROM link_review UNION ALL BY NAME SELECT * FROM link_ambiguous)
+QUALIFY row_number() OVER (
+    PARTITION BY least(record_id_l, record_id_r), greatest(record_id_l, record_id_r)
+    ORDER BY reason = 'ambiguous_child' DESC, match_probability DESC) = 1;
 
 CREATE OR REPLACE TEMP TABLE link_clusters AS
 SELECT g.record_id, coalesce(a.anchor_group, g.group_id) AS cluster_id

@@ -24,8 +24,15 @@ from tonghu.pipeline.classify import classify
 from tonghu.pipeline.compare import compare_rounds
 from tonghu.pipeline.disagree import find_disagreements
 from tonghu.pipeline.duck import Connection, connect, quote, run
+from tonghu.pipeline.errors import RoundError
 from tonghu.pipeline.identity import assign_child_ids
 from tonghu.pipeline.ingest import IngestResult, StepClock, ingest
+from tonghu.pipeline.invariants import (
+    CLASSIFY_INVARIANTS,
+    IDENTITY_INVARIANTS,
+    LINK_INVARIANTS,
+    check,
+)
 from tonghu.pipeline.link import link
 from tonghu.pipeline.match import match_services
 from tonghu.pipeline.normalise import install_macros
@@ -56,13 +63,11 @@ RESULT_FILES = {
     "figures": "figures.parquet",  # division_code, grp, dimension, category, n (tonghu.stats)
 }
 MODEL_FILE = "model.json"
+# Where a round that broke an invariant leaves the tables it checked, for the developer.
+DIAGNOSIS_FOLDER = "diagnosis"
 SUMMARY_FILE = "summary.json"
 
 Progress = Callable[[str], None]
-
-
-class RoundError(Exception):
-    """A round that cannot run; the message is Chinese, for the user."""
 
 
 KILL_AT = "TONGHU_KILL_AT"
@@ -133,6 +138,7 @@ def run_round(
     temporary folder), so that a caller can clear what a killed round left there.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    diagnosis = folder / DIAGNOSIS_FOLDER
     clock = StepClock()
     tell = progress or (lambda step: None)
     with tempfile.TemporaryDirectory(prefix="tonghu-round-", dir=scratch) as work:
@@ -155,9 +161,11 @@ def run_round(
             with clock.step("link"):
                 tell("link")
                 linked = _link(con, plan, prior, profile, work_dir=Path(work))
+                check(con, LINK_INVARIANTS, step_label=STEPS["link"], diagnosis=diagnosis)
             with clock.step("identity"):
                 tell("identity")
                 identity = _identity(con, prior, county=county, clusters=linked.clusters)
+                check(con, IDENTITY_INVARIANTS, step_label=STEPS["identity"], diagnosis=diagnosis)
             with clock.step("classify"):
                 tell("classify")
                 children = classify(
@@ -169,6 +177,7 @@ def run_round(
                     as_of=plan.as_of,
                     file_flags=_optional_view(con, "file_flags", prior.file_flags),
                 )
+                check(con, CLASSIFY_INVARIANTS, step_label=STEPS["classify"], diagnosis=diagnosis)
                 changes = compare_rounds(
                     con,
                     previous_children=prior.folder / RESULT_FILES["children"]
@@ -354,14 +363,43 @@ def _write(
         "links": "round_links",
         "children": children,
         "services": services,
-        "review": "(SELECT r.*, a.child_id AS child_id_l, b.child_id AS child_id_r "
-        "FROM link_review AS r LEFT JOIN round_links AS a ON a.record_id = r.record_id_l "
-        "LEFT JOIN round_links AS b ON b.record_id = r.record_id_r)",
+        "review": _review_ranked(children),
         "history": history,
     }
     for name, table in tables.items():
         path = quote(str(output.path(name)))
         run(con, f"COPY (SELECT * FROM {table}) TO {path} (FORMAT parquet, COMPRESSION zstd)")
+
+
+# The review queue in the order people should take it: a twin question first (same birth
+# date and family, other names: two children, or one recorded twice?), then pairs whose
+# decision changes what a child is (its category, key care or difficulty), then the rest;
+# within each, the likelier match first.
+_REVIEW_RANKED = """
+(SELECT r.*, a.child_id AS child_id_l, b.child_id AS child_id_r,
+    CASE
+        WHEN il.birth_date = ir.birth_date AND il.name IS DISTINCT FROM ir.name
+            AND (len(list_intersect(il.guardian_ids, ir.guardian_ids)) > 0
+                 OR len(list_intersect(il.guardian_pinyins, ir.guardian_pinyins)) > 0
+                 OR len(list_intersect(il.phones, ir.phones)) > 0) THEN 0
+        WHEN ca.is_migrant IS DISTINCT FROM cb.is_migrant
+            OR ca.is_left_behind IS DISTINCT FROM cb.is_left_behind
+            OR len(coalesce(ca.key_care, [])) + len(coalesce(cb.key_care, [])) > 0
+            OR len(coalesce(ca.difficulty, [])) + len(coalesce(cb.difficulty, [])) > 0 THEN 1
+        ELSE 2 END AS priority
+ FROM link_review AS r
+ LEFT JOIN round_links AS a ON a.record_id = r.record_id_l
+ LEFT JOIN round_links AS b ON b.record_id = r.record_id_r
+ LEFT JOIN link_input AS il ON il.record_id = r.record_id_l
+ LEFT JOIN link_input AS ir ON ir.record_id = r.record_id_r
+ LEFT JOIN {children} AS ca ON ca.child_id = a.child_id
+ LEFT JOIN {children} AS cb ON cb.child_id = b.child_id
+ ORDER BY NOT r.queued, priority, r.match_probability DESC, r.record_id_l, r.record_id_r)
+"""
+
+
+def _review_ranked(children: str) -> str:
+    return _REVIEW_RANKED.format(children=children)
 
 
 _COUNTS = """
@@ -397,7 +435,11 @@ def _summary(
     cursor = run(con, _COUNTS)
     names = [column[0] for column in cursor.description or ()]
     counts = dict(zip(names, cursor.fetchall()[0], strict=True))
-    ((review,),) = run(con, "SELECT count(*) FROM link_review").fetchall()
+    ((review, decided),) = run(
+        con,
+        "SELECT count(*) FILTER (WHERE queued), count(*) FILTER (WHERE NOT queued) "
+        "FROM link_review",
+    ).fetchall()
     ((new, merged, split),) = run(
         con,
         """SELECT (SELECT count(*) FROM identity_new),
@@ -432,7 +474,8 @@ def _summary(
         "new_children": int(new),
         "merged": int(merged),
         "split": int(split),
-        "review_pairs": int(review),
+        "review_pairs": int(review),  # queued for people (人工核实)
+        "rule_decided_pairs": int(decided),  # kept apart by the rules, kept as evidence
         "pairs_scored": pairs,
         "timings": {name: round(seconds, 3) for name, seconds in clock.seconds.items()},
     }

@@ -9,7 +9,7 @@ import pytest
 
 from tonghu.pipeline.duck import Connection, connect
 from tonghu.pipeline.evaluate import pair_scores
-from tonghu.pipeline.link import BlockTooLargeError, LinkResult, link
+from tonghu.pipeline.link import QUEUED_REASONS, BlockTooLargeError, LinkResult, link
 from tonghu.pipeline.normalise import install_macros
 from tonghu.testing.synthetic import synthetic_intake
 
@@ -146,6 +146,21 @@ def test_review_pairs_explain_their_evidence_in_chinese(
     ]
     assert named
     assert all(item["level"] == "不同" and item["weight"] < 0 for item in named)
+
+
+def test_each_pair_is_listed_once_in_order_and_only_open_questions_are_queued(
+    linked: tuple[Connection, LinkResult],
+) -> None:
+    con, result = linked
+    rows = con.execute(
+        f"SELECT record_id_l, record_id_r, reason, queued FROM {result.review}"
+    ).fetchall()
+    assert rows
+    assert all(left < right for left, right, _, _ in rows)
+    assert len({(left, right) for left, right, _, _ in rows}) == len(rows)
+    assert all(queued == (reason in QUEUED_REASONS) for _, _, reason, queued in rows)
+    # Two different valid ID numbers are two children: evidence, never work for people.
+    assert any(reason == "different_ids" and not queued for _, _, reason, queued in rows)
 
 
 def _cluster_of(con: Connection, result: LinkResult, record_id: str) -> str:
