@@ -11,6 +11,7 @@ REVIEW_REASONS = {
     "same_id_conflict": "身份证号相同，但两条记录的性别和出生日期都不同",
     "different_ids": "两条记录的有效身份证号不同",
     "different_names": "姓名完全不同",
+    "twins": "同日出生、家庭相同而姓名不同（双胞胎）",
     "different_sex": "性别不同",
     "different_birth_dates": "出生日期不在同一月",
     "different_families": "家庭信息无一相同且不在同一乡镇",

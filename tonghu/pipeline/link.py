@@ -42,6 +42,7 @@ QUEUED_REASONS = ("same_id_conflict", "ambiguous_child", "uncertain")
 RULE_DECIDED_REASONS = (
     "different_ids",
     "different_names",
+    "twins",
     "different_sex",
     "different_birth_dates",
     "different_families",
@@ -54,6 +55,12 @@ PREDICTION_RULES = (
     block_on("birth_date", "given_pinyin"),
     block_on("pinyin", "residence_town"),
     block_on("birth_date", "mother_key"),
+    # A record of the family (a phone, a village) born that day, whatever its name: a
+    # newborn placeholder and the named record of a father's or grandparent's listing.
+    block_on("birth_date", "phone"),
+    block_on("birth_date", "residence_code"),
+    # The same name in the same family, whatever the birth date says (a day's slip).
+    block_on("pinyin", "mother_key"),
 )
 
 _INPUT = """
@@ -71,7 +78,9 @@ SELECT
     CASE WHEN k.is_placeholder THEN NULL ELSE k.pinyin END AS pinyin,
     CASE WHEN k.is_placeholder THEN NULL ELSE k.surname_pinyin END AS surname_pinyin,
     CASE WHEN k.is_placeholder THEN NULL ELSE k.given_pinyin END AS given_pinyin,
-    k.is_placeholder,
+    CASE WHEN k.is_placeholder THEN NULL ELSE k.surname END AS surname_chars,
+    CASE WHEN k.is_placeholder THEN NULL ELSE k.given END AS given_chars,
+    coalesce(k.is_placeholder, false) AS is_placeholder,
     CASE WHEN k.is_placeholder THEN k.pinyin END AS placeholder_parent_pinyin,
     k.twin_marker,
     -- The parents' and guardians' names as pinyin, whichever columns the source has.
@@ -84,6 +93,7 @@ SELECT
         [r.guardian_id_number, r.mother_id_number, r.father_id_number],
         lambda i: i IS NOT NULL AND id_valid(i))) AS guardian_ids,
     CASE WHEN r.phone IS NOT NULL THEN [r.phone] ELSE [] END AS phones,
+    r.phone,
     r.residence_code,
     r.residence_code[1:9] AS residence_town,
     -- Blocking key for newborn placeholders: the mother's (or a guardian's) name.
@@ -106,6 +116,7 @@ EVIDENCE_LABELS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "完全相同",
             "读音相同（同音字或繁简不同）",
+            "名字两字顺序颠倒",
             "新生儿“某某之子/女”与母亲姓名相符",
             "读音相近",
             "姓相同、名读音相近",
@@ -146,14 +157,28 @@ def _level(sql_condition: str, label_for_charts: str | None = None) -> cll.Custo
     return cll.CustomLevel(sql_condition, label_for_charts, base_dialect_str="duckdb")
 
 
+# A newborn placeholder (胡静之女) against a named record that states neither the parent it
+# names nor a mother: the names cannot be compared (the named record may list only the
+# father or a grandparent), so they say nothing either way; the family and the birth date
+# decide. Against a record naming another mother, the names do disagree.
+_PLACEHOLDER_UNCOMPARABLE = (
+    "(placeholder_parent_pinyin_{a} IS NOT NULL AND pinyin_{b} IS NOT NULL"
+    " AND mother_pinyin_{b} IS NULL"
+    " AND NOT list_contains(guardian_pinyins_{b}, placeholder_parent_pinyin_{a}))"
+)
+
+
 def _name_comparison() -> cl.CustomComparison:
-    """Names: exact, same pinyin (homophones, 李静/李婧), placeholder to mother, close pinyin."""
+    """Names: exact, same pinyin (homophones, 李静/李婧), the given name's two characters
+    swapped (徐昊天/徐天昊), placeholder to mother, close pinyin."""
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
             _level(
                 "(pinyin_l IS NULL AND placeholder_parent_pinyin_l IS NULL)"
-                " OR (pinyin_r IS NULL AND placeholder_parent_pinyin_r IS NULL)",
+                " OR (pinyin_r IS NULL AND placeholder_parent_pinyin_r IS NULL)"
+                f" OR {_PLACEHOLDER_UNCOMPARABLE.format(a='l', b='r')}"
+                f" OR {_PLACEHOLDER_UNCOMPARABLE.format(a='r', b='l')}",
                 label_for_charts="no name",
             ).configure(is_null_level=True),
             cll.ExactMatchLevel("name").configure(
@@ -161,6 +186,11 @@ def _name_comparison() -> cl.CustomComparison:
             ),
             cll.ExactMatchLevel("pinyin").configure(
                 tf_adjustment_column="pinyin", tf_adjustment_weight=1.0
+            ),
+            _level(
+                "surname_chars_l = surname_chars_r AND given_chars_l <> given_chars_r"
+                " AND given_chars_l = reverse(given_chars_r)",
+                label_for_charts="given name's characters swapped",
             ),
             _level(
                 "((placeholder_parent_pinyin_l IS NOT NULL"
@@ -324,7 +354,8 @@ def link(
             SELECT e.* FROM link_edges AS e
             JOIN link_input AS l ON l.record_id = e.record_id_l AND l.id_number IS NULL
             JOIN link_input AS r ON r.record_id = e.record_id_r AND r.id_number IS NULL
-            WHERE e.match_probability >= {match_threshold}""",
+            WHERE e.match_probability >= {match_threshold}
+                AND l.is_placeholder = r.is_placeholder""",
     )
     edges = linker.table_management.register_table_predict(db_api.register("link_edges_without_id"))
     components = linker.clustering.cluster_pairwise_predictions_at_threshold(
@@ -428,6 +459,14 @@ SELECT s.record_id_l, s.record_id_r, s.match_probability, {evidence} AS evidence
     l.id_number IS NOT NULL AND r.id_number IS NOT NULL AND l.id_number <> r.id_number
         AS other_id,
     s.gamma_name = 0 AS other_name,
+    -- Born the same day into one family under other (if alike) names: twins, 马梓轩/马宁
+    -- or 王欣妍/王欣悦. A homophone, a traditional form or a swap is the same child.
+    -- Two newborn placeholders of one mother are twins if their markers differ (王芳之子一,
+    -- 王芳之子二) or one source registered both: a source registers a newborn once.
+    (s.gamma_birth_date = {birth_exact} AND s.gamma_family > 0
+        AND s.gamma_name IN {names_alike} AND NOT l.is_placeholder AND NOT r.is_placeholder)
+    OR (l.is_placeholder AND r.is_placeholder
+        AND (l.twin_marker IS DISTINCT FROM r.twin_marker OR l.source = r.source)) AS twins,
     s.gamma_birth_date = 0 AS other_birth_date,
     s.gamma_family = 0 AND s.gamma_residence = 0 AS other_family,
     l.sex IS NOT NULL AND r.sex IS NOT NULL AND l.sex <> r.sex AS other_sex,
@@ -448,8 +487,8 @@ FROM (
         CASE WHEN d.same THEN 1.0
              WHEN NOT d.same THEN 0.0
              WHEN same_id AND NOT flat_conflict THEN 1.0
-             WHEN flat_conflict OR other_id OR other_name OR other_sex OR other_birth_date
-                 OR other_family THEN least(match_probability, {below})
+             WHEN flat_conflict OR other_id OR other_name OR twins OR other_sex
+                 OR other_birth_date OR other_family THEN least(match_probability, {below})
              ELSE match_probability END AS match_probability
     FROM link_pairs AS p LEFT JOIN {decisions} AS d USING (record_id_l, record_id_r)
     UNION ALL
@@ -467,6 +506,7 @@ SELECT p.record_id_l, p.record_id_r, p.match_probability, p.evidence,
     CASE WHEN p.same_id THEN 'same_id_conflict'
          WHEN p.other_id THEN 'different_ids'
          WHEN p.other_name THEN 'different_names'
+         WHEN p.twins THEN 'twins'
          WHEN p.other_sex THEN 'different_sex'
          WHEN p.other_birth_date THEN 'different_birth_dates'
          WHEN p.other_family THEN 'different_families'
@@ -480,9 +520,14 @@ WHERE e.match_probability < {match}
 
 # Children are anchored on valid ID numbers, so that chains of links can never join two
 # different IDs (twins with homophone names, 蒋子轩 and 蒋梓萱, are linked to each other
-# through a record that names neither's sex or ID). A group of ID-less records joins the
-# ID child it has the strongest link to; if a second ID child is linked as strongly above
-# the threshold, the group still joins the first but the choice is sent to review.
+# through a record that names neither's sex or ID). Named records without an ID are grouped
+# among themselves and each group joins the ID child it has the strongest link to; if a
+# second ID child is linked as strongly above the threshold, the group still joins the
+# first but the choice is sent to review. Newborn placeholders (胡静之女) are grouped only
+# with placeholders: one names a mother, not a child, so it links to each of her children
+# born that day and would chain twins into one. A placeholder group joins the one child it
+# is most strongly linked to; between twins it cannot tell, so it joins neither and the
+# question is put to people.
 _ANCHOR = """
 -- Two ID numbers are one child only where staff said so (an edge of 1.0 between different
 -- IDs comes from a decision: the rules cap such pairs); the smaller ID names the child.
@@ -500,26 +545,46 @@ CREATE OR REPLACE TEMP TABLE link_groups AS
 SELECT i.record_id,
     CASE WHEN i.id_number IS NOT NULL THEN 'id:' || coalesce(a.canonical, i.id_number)
          ELSE 'group:' || c.cluster_id END AS group_id,
-    i.id_number IS NOT NULL AS anchored
+    i.id_number IS NOT NULL AS anchored,
+    i.id_number IS NULL AND i.is_placeholder AS placeholder
 FROM link_input AS i
 LEFT JOIN {components} AS c ON c.record_id = i.record_id
 LEFT JOIN link_id_alias AS a ON a.id_number = i.id_number;
 
+-- Record pairs that must never share a child, whatever links them: another sex, a birth
+-- date neither a day off nor day and month swapped in another month, families with
+-- nothing shared in other towns (a record with little detail, an insurance row, links
+-- strongly to every namesake born that day, and must not carry a record of another family
+-- along), and a newborn placeholder naming another mother than the child's.
+CREATE OR REPLACE MACRO link_conflict(f, a) AS
+    f.sex <> a.sex
+    OR (date_trunc('month', f.birth_date) <> date_trunc('month', a.birth_date)
+        AND abs(datediff('day', f.birth_date, a.birth_date)) > 1
+        AND NOT (year(f.birth_date) = year(a.birth_date)
+                 AND month(f.birth_date) = day(a.birth_date)
+                 AND day(f.birth_date) = month(a.birth_date)))
+    OR (len(f.guardian_pinyins) + len(f.guardian_ids) + len(f.phones) > 0
+        AND len(a.guardian_pinyins) + len(a.guardian_ids) + len(a.phones) > 0
+        AND len(list_intersect(f.guardian_pinyins, a.guardian_pinyins)) = 0
+        AND len(list_intersect(f.guardian_ids, a.guardian_ids)) = 0
+        AND len(list_intersect(f.phones, a.phones)) = 0
+        AND f.residence_town <> a.residence_town)
+    OR (f.placeholder_parent_pinyin IS NOT NULL AND a.mother_pinyin IS NOT NULL
+        AND a.mother_pinyin <> f.placeholder_parent_pinyin
+        AND NOT list_contains(a.guardian_pinyins, f.placeholder_parent_pinyin));
+
+-- Step 1: named groups join ID children.
 CREATE OR REPLACE TEMP TABLE link_candidates AS
 SELECT free.group_id AS free_group, anchor.group_id AS anchor_group,
-    max(e.match_probability) AS strength
+    max(e.match_probability) AS strength, max(e.match_weight) AS weight
 FROM link_edges AS e
 JOIN link_groups AS a ON a.record_id = e.record_id_l
 JOIN link_groups AS b ON b.record_id = e.record_id_r
 CROSS JOIN LATERAL (SELECT CASE WHEN a.anchored THEN b ELSE a END AS free,
                            CASE WHEN a.anchored THEN a ELSE b END AS anchor)
-WHERE a.anchored <> b.anchored AND e.match_probability >= {match}
+WHERE a.anchored <> b.anchored AND NOT free.placeholder AND e.match_probability >= {match}
 GROUP BY ALL;
 
--- A group never joins an ID child if any of its records and any of the child's records
--- are kept apart by the rules: a record with little detail (an insurance row: name, ID,
--- birth date) links strongly to every namesake born that day, and must not carry a record
--- of another family (none of its parents, guardians or phones shared, another town) along.
 CREATE OR REPLACE TEMP TABLE link_conflicts AS
 SELECT DISTINCT c.free_group, c.anchor_group
 FROM link_candidates AS c
@@ -527,14 +592,24 @@ JOIN link_groups AS gf ON gf.group_id = c.free_group
 JOIN link_input AS f ON f.record_id = gf.record_id
 JOIN link_groups AS ga ON ga.group_id = c.anchor_group
 JOIN link_input AS a ON a.record_id = ga.record_id
-WHERE f.sex <> a.sex
-   OR date_trunc('month', f.birth_date) <> date_trunc('month', a.birth_date)
-   OR (len(f.guardian_pinyins) + len(f.guardian_ids) + len(f.phones) > 0
-       AND len(a.guardian_pinyins) + len(a.guardian_ids) + len(a.phones) > 0
-       AND len(list_intersect(f.guardian_pinyins, a.guardian_pinyins)) = 0
-       AND len(list_intersect(f.guardian_ids, a.guardian_ids)) = 0
-       AND len(list_intersect(f.phones, a.phones)) = 0
-       AND f.residence_town <> a.residence_town);
+WHERE link_conflict(f, a)
+UNION
+-- Twins: the group and the child born the same day into one family, and no name of the
+-- one is a name of the other (one typo in the child's records is not a twin).
+SELECT c.free_group, c.anchor_group
+FROM link_candidates AS c
+JOIN link_groups AS gf ON gf.group_id = c.free_group
+JOIN link_input AS f ON f.record_id = gf.record_id
+JOIN link_groups AS ga ON ga.group_id = c.anchor_group
+JOIN link_input AS a ON a.record_id = ga.record_id
+GROUP BY c.free_group, c.anchor_group
+HAVING bool_or(f.birth_date = a.birth_date
+               AND (len(list_intersect(f.guardian_pinyins, a.guardian_pinyins)) > 0
+                    OR len(list_intersect(f.guardian_ids, a.guardian_ids)) > 0
+                    OR len(list_intersect(f.phones, a.phones)) > 0))
+   AND NOT bool_or(f.pinyin = a.pinyin
+                   OR (f.surname_chars = a.surname_chars
+                       AND f.given_chars = reverse(a.given_chars)));
 
 -- (A link of exactly 1.0 between a group and an ID child is a staff decision: it stands.)
 CREATE OR REPLACE TEMP TABLE link_group_links AS
@@ -549,20 +624,67 @@ SELECT free_group, anchor_group, strength,
 FROM link_group_links
 QUALIFY row_number() OVER (PARTITION BY free_group ORDER BY strength DESC, anchor_group) = 1;
 
--- The question is put on the strongest scored pair between the group and the child it
--- did not join, with that pair's evidence.
+CREATE OR REPLACE TEMP TABLE link_named AS
+SELECT g.record_id, coalesce(a.anchor_group, g.group_id) AS cluster_id
+FROM link_groups AS g LEFT JOIN link_attach AS a ON a.free_group = g.group_id
+WHERE NOT g.placeholder;
+
+-- Step 2: placeholder groups join the child (with or without an ID) they are most strongly
+-- linked to, unless another child is linked nearly as strongly (less than twice the odds:
+-- twins, or two children of one mother in a record without sex).
+CREATE OR REPLACE TEMP TABLE link_placeholder_candidates AS
+SELECT g.group_id AS free_group, n.cluster_id AS anchor_group,
+    max(e.match_probability) AS strength, max(e.match_weight) AS weight
+FROM (SELECT record_id_l AS one, record_id_r AS other, match_probability, match_weight
+      FROM link_edges WHERE match_probability >= {match}
+      UNION ALL
+      SELECT record_id_r, record_id_l, match_probability, match_weight
+      FROM link_edges WHERE match_probability >= {match}) AS e
+JOIN link_groups AS g ON g.placeholder AND g.record_id = e.one
+JOIN link_named AS n ON n.record_id = e.other
+GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE link_placeholder_links AS
+SELECT c.* FROM link_placeholder_candidates AS c
+WHERE c.strength = 1.0 OR NOT EXISTS (
+    SELECT 1 FROM link_groups AS gf
+    JOIN link_input AS f ON f.record_id = gf.record_id
+    JOIN link_named AS na ON na.cluster_id = c.anchor_group
+    JOIN link_input AS a ON a.record_id = na.record_id
+    WHERE gf.group_id = c.free_group AND link_conflict(f, a));
+
+CREATE OR REPLACE TEMP TABLE link_placeholder_attach AS
+SELECT free_group, anchor_group, strength,
+    count(*) OVER (PARTITION BY free_group) AS choices,
+    coalesce(weight - lead(weight) OVER (PARTITION BY free_group
+                                         ORDER BY weight DESC, anchor_group), 99) AS margin
+FROM link_placeholder_links
+QUALIFY row_number() OVER (PARTITION BY free_group ORDER BY weight DESC, anchor_group) = 1;
+
+-- The questions: a named group that also links to another ID child, a placeholder group
+-- that links to several children (asked of each). Each is put on the strongest scored
+-- pair between the group and that child, with the pair's evidence.
+CREATE OR REPLACE TEMP TABLE link_questions AS
+SELECT l.free_group, l.anchor_group FROM link_group_links AS l
+JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choices > 1
+    AND l.anchor_group <> chosen.anchor_group
+UNION ALL
+SELECT l.free_group, l.anchor_group FROM link_placeholder_links AS l
+JOIN link_placeholder_attach AS chosen ON chosen.free_group = l.free_group
+    AND chosen.choices > 1 AND chosen.margin < 1 AND chosen.strength < 1.0;
+
 CREATE OR REPLACE TEMP TABLE link_ambiguous AS
 SELECT e.record_id_l, e.record_id_r, e.match_probability,
     coalesce(p.evidence, []) AS evidence, 'ambiguous_child' AS reason
-FROM link_group_links AS l
-JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choices > 1
-    AND l.anchor_group <> chosen.anchor_group
-JOIN link_groups AS a ON a.group_id = l.free_group
-JOIN link_groups AS b ON b.group_id = l.anchor_group
+FROM link_questions AS q
+JOIN link_groups AS a ON a.group_id = q.free_group
+JOIN (SELECT record_id, group_id AS cluster_id FROM link_groups
+      UNION ALL SELECT record_id, cluster_id FROM link_named) AS b
+    ON b.cluster_id = q.anchor_group
 JOIN link_edges AS e ON e.record_id_l = least(a.record_id, b.record_id)
     AND e.record_id_r = greatest(a.record_id, b.record_id)
 LEFT JOIN link_pairs AS p USING (record_id_l, record_id_r)
-QUALIFY row_number() OVER (PARTITION BY l.free_group, l.anchor_group
+QUALIFY row_number() OVER (PARTITION BY q.free_group, q.anchor_group
                            ORDER BY e.match_probability DESC, e.record_id_l, e.record_id_r) = 1;
 
 -- One row per pair, the smaller record id on the left: a pair that is both uncertain and
@@ -577,9 +699,20 @@ QUALIFY row_number() OVER (
     ORDER BY reason = 'ambiguous_child' DESC, match_probability DESC) = 1;
 
 CREATE OR REPLACE TEMP TABLE link_clusters AS
-SELECT g.record_id, coalesce(a.anchor_group, g.group_id) AS cluster_id
-FROM link_groups AS g LEFT JOIN link_attach AS a ON a.free_group = g.group_id;
+SELECT record_id, cluster_id FROM link_named
+UNION ALL
+SELECT g.record_id,
+    CASE WHEN a.choices = 1 OR a.margin >= 1 OR a.strength = 1.0 THEN a.anchor_group
+         ELSE g.group_id END
+FROM link_groups AS g LEFT JOIN link_placeholder_attach AS a ON a.free_group = g.group_id
+WHERE g.placeholder;
 """
+
+
+def _gamma(comparison: str, label: str) -> int:
+    """The level number Splink gives the level of ``comparison`` labelled ``label``."""
+    labels = EVIDENCE_LABELS[comparison][1]
+    return len(labels) - 1 - labels.index(label)
 
 
 def _decide(con: Connection, match_threshold: float, decisions: str | None) -> None:
@@ -594,6 +727,11 @@ def _decide(con: Connection, match_threshold: float, decisions: str | None) -> N
     run(
         con,
         _DECIDE.format(
-            below=below, match=match_threshold, evidence=evidence_sql(), decisions=ident(decisions)
+            below=below,
+            match=match_threshold,
+            evidence=evidence_sql(),
+            decisions=ident(decisions),
+            birth_exact=_gamma("birth_date", "相同"),
+            names_alike=f"({_gamma('name', '读音相近')}, {_gamma('name', '姓相同、名读音相近')})",
         ),
     )
