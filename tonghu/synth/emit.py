@@ -10,30 +10,49 @@ source always get one of each, so that even a small county has every case.
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Protocol
 
-from tonghu.synth import ids
+from tonghu.synth import ids, names
 from tonghu.synth.columns import Column, Kind, Source
 from tonghu.synth.draws import Dice
 from tonghu.synth.layout import EXTRA_VALUES, PLANS, XLSX_ROW_CAP, Part, SourcePlan
 from tonghu.synth.model import Child, Record, Value
 from tonghu.synth.noise import Cell, FileStyle, NoiseLog, Noiser, Renderer
-from tonghu.synth.people import PHONE_PREFIXES
+from tonghu.synth.people import PHONE_PREFIXES, restyle
+from tonghu.synth.population import NEWBORN_DAYS
 from tonghu.synth.records import Keys
-from tonghu.synth.truth import Truth
+from tonghu.synth.settings import DEFAULT_SETTINGS, EXTRA_ROWS, NoiseSettings
+from tonghu.synth.truth import HUKOU_CODE_COLUMN, RESIDENCE_CODE_COLUMN, Truth
 from tonghu.synth.writers import CsvTable, XlsxRows
+
+Classify = Callable[[Child], Truth]
 
 MISSING_NAME = "missing_name"
 MISSING_IDENTITY = "missing_identity"
 DUPLICATE_KEY = "duplicate_key"
 EXTRA_KINDS = ("repeat", DUPLICATE_KEY, MISSING_NAME, MISSING_IDENTITY, "both")
-# Cumulative chances per record of each extra row kind, in EXTRA_KINDS order.
-EXTRA_THRESHOLDS = (0.004, 0.007, 0.0085, 0.010, 0.0103)
+BIRTH_COLUMN = "出生日期"
+CODE_LENGTH = 12
+# The address written in the same row as each source's residence / hukou code.
+RESIDENCE_ADDRESS = {
+    "police_residence": "居住地址", "edu_migrant": "现住址", "health_child": "现住址",
+    "cdc_vaccination": "现居住地址", "self_declaration": "现住址",
+}  # fmt: skip
+HUKOU_ADDRESS = {
+    "police_residence": "户籍地址", "edu_migrant": "户籍所在地", "health_child": "户籍地址",
+    "cdc_vaccination": "户籍地址", "self_declaration": "户籍地址",
+}  # fmt: skip
+# Early records that may name a baby after its mother (早期记录的“某某之子/之女”).
+PLACEHOLDER_SOURCES = frozenset({"health_child", "cdc_vaccination"})
+PLACEHOLDER_COLUMN = "姓名"
+# Sources whose key is made of the holder's ID number: never reused for another record.
+IDENTITY_KEYS = frozenset({"disability_cert"})
 BIRTH_PLACEHOLDERS = ("不详", "待补录", "")
 OVERFLOW_STYLE = FileStyle(date_format="iso", date_mix=0.08)
 CHILDREN_COLUMNS = (
@@ -66,10 +85,27 @@ class RowWriter(Protocol):
     def writerow(self, row: Iterable[object], /) -> object: ...
 
 
+class _Discard:
+    """A table or text handle that keeps nothing (a writer replaying an earlier round only
+    for its random draws and record keys)."""
+
+    def append(self, cells: Sequence[Cell]) -> None:
+        pass
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def writerow(self, row: Iterable[object], /) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class _Place:
     """Where one part's rows go in this shard, and the shard-local number of the last row."""
 
-    def __init__(self, table: CsvTable | XlsxRows, part: Part, source: Source) -> None:
+    def __init__(self, table: CsvTable | XlsxRows | _Discard, part: Part, source: Source) -> None:
         self.file = part.file
         self.sheet = part.sheet
         self.table = table
@@ -105,19 +141,22 @@ class _SourceOutput:
     """All files of one source in this shard: its parts, and an overflow CSV for each full
     workbook. Bodies only: headers are written when the shards are merged."""
 
-    def __init__(self, plan: SourcePlan, work: Path, row_cap: int) -> None:
+    def __init__(self, plan: SourcePlan, work: Path, row_cap: int, *, discard: bool) -> None:
         self.plan = plan
         self.source = plan.source
         self._work = work
         self._row_cap = row_cap
+        self._discard = discard
         self.places: list[_Place] = [self._open(part) for part in plan.parts]
         self.overflow: dict[str, _Place] = {}
         self._book_rows: Counter[str] = Counter()
 
     def _open(self, part: Part) -> _Place:
         path = body_path(self._work, part.file, part.sheet)
-        table: CsvTable | XlsxRows
-        if part.is_xlsx:
+        table: CsvTable | XlsxRows | _Discard
+        if self._discard:
+            table = _Discard()
+        elif part.is_xlsx:
             table = XlsxRows(path)
         else:
             encoding = "utf-8" if part.encoding == "utf-8-sig" else part.encoding
@@ -143,23 +182,53 @@ class _SourceOutput:
 
 class FeedWriter:
     """Streams one shard's rows of every source and of the truth files; keeps no per-child
-    state. ``work`` receives bodies without headers, merged later by ``merge``."""
+    state beyond the last record of each file. ``work`` receives bodies without headers,
+    merged later by ``merge``; with ``discard`` nothing is written (an earlier round replayed
+    only for its random draws and record keys)."""
 
     def __init__(
-        self, *, work: Path, total: int, shards: int, dice: Dice, keys: Keys, as_of: date
+        self,
+        *,
+        work: Path,
+        total: int,
+        shards: int,
+        dice: Dice,
+        keys: Keys,
+        as_of: date,
+        settings: NoiseSettings = DEFAULT_SETTINGS,
+        discard: bool = False,
     ) -> None:
         self.total = total
         self.dice = dice
         self.keys = keys
         self.as_of = as_of
-        self.noiser = Noiser(dice)
+        self.settings = settings
+        self.discard = discard
+        self.noiser = Noiser(dice, settings)
         self.counts = Counts()
         self.work = work
-        work.mkdir(parents=True, exist_ok=True)
+        if not discard:
+            work.mkdir(parents=True, exist_ok=True)
         row_cap = XLSX_ROW_CAP // shards
-        self.outputs = {plan.source.name: _SourceOutput(plan, work, row_cap) for plan in PLANS}
+        self.outputs = {
+            plan.source.name: _SourceOutput(plan, work, row_cap, discard=discard) for plan in PLANS
+        }
         self._forced: Counter[str] = Counter()
-        self._truth_handles: list[IO[str]] = []
+        self._extra_shares = tuple(getattr(settings, name) for name in EXTRA_ROWS)
+        self._extra_thresholds = settings.extra_thresholds
+        self._address_styles = settings.address_styles
+        self._record_noise = bool(
+            settings.early_placeholder
+            or settings.birth_shift
+            or settings.residence_code_missing
+            or settings.hukou_code_missing
+            or self._address_styles
+        )
+        # (source, part index) -> the last original record written there (for key_reuse).
+        self._last: dict[tuple[str, int], Record] = {}
+        self._last_rows: dict[tuple[str, int], list[Cell]] = {}
+        self._fingerprint = hashlib.blake2b(digest_size=16)
+        self._truth_handles: list[IO[str] | _Discard] = []
         self._children = self._truth_csv("children.csv")
         self._truth_csv("services.csv")
         self._services_handle = self._truth_handles[-1]
@@ -167,20 +236,181 @@ class FeedWriter:
         self._noise = self._truth_csv("noise.csv")
 
     def _truth_csv(self, name: str) -> RowWriter:
+        if self.discard:
+            discard = _Discard()
+            self._truth_handles.append(discard)
+            return discard
         handle = body_path(self.work, f"truth-{name}").open("w", encoding="utf-8", newline="")
         self._truth_handles.append(handle)
         return csv.writer(handle, lineterminator="\n")
 
     # Children --------------------------------------------------------------------------------
-    def child(self, child: Child, truth: Truth) -> None:
-        self._truth_row(truth)
+    def child(self, child: Child, classify: Classify | None) -> None:
+        """Write the rows of ``child``'s records and, given ``classify``, its truth (computed
+        without the records whose row reuses another record's key: a round rejects them)."""
         light = bool(child.scenario)
-        for record in child.records:
-            output = self.outputs[record.source]
-            index = self._route(output.plan, child, record)
-            written = self._write(output, index, child, record, light=light)
+        routed = [
+            (record, self.outputs[record.source], self._route(self.outputs[record.source].plan,
+                                                              child, record))
+            for record in child.records
+        ]  # fmt: skip
+        reused = self._reused_keys(routed) if self.settings.key_reuse and not light else {}
+        if classify is not None:
+            kept = child
+            if reused:
+                kept = replace(
+                    child, records=[r for n, r in enumerate(child.records) if n not in reused]
+                )
+            self._truth_row(classify(kept))
+        shifted = -1
+        if self.settings.birth_shift and not light:
+            shifted = self._birth_shift_choice(child, reused)
+        for number, (record, output, index) in enumerate(routed):
+            if number in reused:
+                self._reuse(output, index, child, record, reused[number])
+                continue
+            marks: NoiseLog = []
+            written_record = record
+            if self._record_noise and not light:
+                written_record = self._disturb(
+                    output, index, child, record, marks, shift=number == shifted
+                )
+            written = self._write(
+                output, index, child, written_record, light=light, known_noise=marks
+            )
+            self._last[(record.source, index)] = record
             if record.derive_extras:
-                self._extras(output, index, child, record, written)
+                self._extras(output, index, child, written_record, written)
+
+    def _reused_keys(self, routed: list[tuple[Record, _SourceOutput, int]]) -> dict[int, str]:
+        """Which records (by position) are written under the key of the record written just
+        before them in the same file (key_reuse), and that key."""
+        chance = self.settings.key_reuse
+        rng = self.dice.rng
+        last = dict(self._last)
+        reused: dict[int, str] = {}
+        for number, (record, output, index) in enumerate(routed):
+            place = (record.source, index)
+            previous = last.get(place)
+            if (
+                previous is not None
+                and record.derive_extras
+                and record.source not in IDENTITY_KEYS
+                and previous.key != record.key
+                and rng.random() < chance
+                and _content(previous, output.source) != _content(record, output.source)
+            ):
+                reused[number] = previous.key
+            else:
+                last[place] = record
+        return reused
+
+    def _reuse(
+        self, output: _SourceOutput, index: int, child: Child, record: Record, key: str
+    ) -> None:
+        """A row of ``record`` under ``key``, the key of the row before it: a round keeps the
+        first and rejects this one as ``duplicate_key``."""
+        values = dict(record.values)
+        values[output.source.key] = key
+        copy = Record(record.source, key, values, derive_extras=False)
+        self._write(
+            output,
+            index,
+            child,
+            copy,
+            light=False,
+            expected=DUPLICATE_KEY,
+            known_noise=[(output.source.key, "key_reuse")],
+            repeat_of=self._last_rows.get((record.source, index)),
+        )
+
+    def _birth_shift_choice(self, child: Child, reused: dict[int, str]) -> int:
+        """The position of the record whose birth date is written a day off, or -1. Only for a
+        child with at least three records stating it, so most of them still state the truth."""
+        stating = [
+            number
+            for number, record in enumerate(child.records)
+            if number not in reused and isinstance(record.values.get(BIRTH_COLUMN), date)
+        ]
+        if len(stating) < 3 or not self.dice.chance(self.settings.birth_shift):
+            return -1
+        return self.dice.pick(stating)
+
+    def _disturb(
+        self,
+        output: _SourceOutput,
+        index: int,
+        child: Child,
+        record: Record,
+        marks: NoiseLog,
+        *,
+        shift: bool,
+    ) -> Record:
+        """``record`` with the record-level noise of the settings (a birth date a day off,
+        codes left empty beside their address, another address style); logged in ``marks``,
+        with the placeholder names of early records."""
+        settings = self.settings
+        rng = self.dice.rng
+        source = record.source
+        values: dict[str, Value] | None = None
+        name = record.values.get(PLACEHOLDER_COLUMN)
+        if (
+            source in PLACEHOLDER_SOURCES
+            and isinstance(name, str)
+            and name.endswith(names.PLACEHOLDER_ENDINGS)
+            and name != child.person.name
+            and (self.as_of - child.person.birth).days >= NEWBORN_DAYS
+        ):
+            marks.append((PLACEHOLDER_COLUMN, "name_placeholder"))
+        if shift:
+            values = dict(record.values)
+            birth = values[BIRTH_COLUMN]
+            if isinstance(birth, date):
+                values[BIRTH_COLUMN] = birth + timedelta(days=1 if rng.random() < 0.5 else -1)
+                marks.append((BIRTH_COLUMN, "birth_shift"))
+        omitted = output.plan.parts[index].omit
+        address = RESIDENCE_ADDRESS.get(source, "")
+        has_address = bool(address) and address not in omitted and bool(record.values.get(address))
+        if settings.residence_code_missing and has_address:
+            column = RESIDENCE_CODE_COLUMN[source]
+            code = record.values.get(column)
+            if (
+                isinstance(code, str)
+                and len(code) == CODE_LENGTH
+                and rng.random() < settings.residence_code_missing
+            ):
+                values = values if values is not None else dict(record.values)
+                values[column] = None
+                marks.append((column, "residence_code_missing"))
+        hukou_address = HUKOU_ADDRESS.get(source, "")
+        if (
+            settings.hukou_code_missing
+            and hukou_address
+            and hukou_address not in omitted
+            and record.values.get(hukou_address)
+            and record.values.get(HUKOU_CODE_COLUMN[source])
+            and rng.random() < settings.hukou_code_missing
+        ):
+            values = values if values is not None else dict(record.values)
+            values[HUKOU_CODE_COLUMN[source]] = None
+            marks.append((HUKOU_CODE_COLUMN[source], "hukou_code_missing"))
+        styles = self._address_styles
+        text = record.values.get(address) if has_address else None
+        if styles and isinstance(text, str):
+            roll = rng.random()
+            total = 0.0
+            for style, share in styles:
+                total += share
+                if roll < total:
+                    found = restyle(text, child.family.village, style)
+                    if found is not None:
+                        values = values if values is not None else dict(record.values)
+                        values[address] = found[0]
+                        marks.append((address, f"address_{found[1]}"))
+                    break
+        if values is None:
+            return record
+        return Record(record.source, record.key, values, derive_extras=record.derive_extras)
 
     def _truth_row(self, truth: Truth) -> None:
         self._children.writerow((
@@ -222,8 +452,10 @@ class FeedWriter:
         light: bool,
         expected: str = "",
         known_noise: Sequence[tuple[str, str]] = (),
+        repeat_of: list[Cell] | None = None,
     ) -> _Written:
-        """Render and write one row of ``record`` and its truth lines."""
+        """Render and write one row of ``record`` and its truth lines; a row equal to
+        ``repeat_of`` is written as an identical repeat instead of a reject."""
         place = output.place(index)
         if not place.plan:
             place.plan = self.noiser.plan(place.columns)
@@ -232,7 +464,14 @@ class FeedWriter:
         )
         row = self._with_extra_columns(place.part, cells, place.rows + 1)
         written = _Written(place, row, str(cells[place.key_index]))
-        self._append(output, written, child, expected=expected, noise=[*known_noise, *noise])
+        repeat = False
+        if repeat_of is not None and row == repeat_of:
+            expected, repeat = "", True
+        self._append(
+            output, written, child, expected=expected, noise=[*known_noise, *noise], repeat=repeat
+        )
+        if expected == "" and not repeat:
+            self._last_rows[(output.source.name, index)] = row
         return written
 
     def _append(
@@ -249,6 +488,7 @@ class FeedWriter:
         place.table.append(written.row)
         place.rows += 1
         name = output.source.name
+        self._fingerprint.update(f"{name}\t{written.key}\t{child.child_id}\t{expected}\n".encode())
         self._records.writerow((
             name, written.key, child.child_id, expected, int(repeat), place.file, place.sheet,
             place.rows,
@@ -305,9 +545,10 @@ class FeedWriter:
         forced = self._forced[source]
         if forced < len(EXTRA_KINDS):
             self._forced[source] += 1
-            return EXTRA_KINDS[forced]
+            # The first records of each source get one of each kind in use.
+            return EXTRA_KINDS[forced] if self._extra_shares[forced] else None
         roll = self.dice.rng.random()
-        for kind, threshold in zip(EXTRA_KINDS, EXTRA_THRESHOLDS, strict=True):
+        for kind, threshold in zip(EXTRA_KINDS, self._extra_thresholds, strict=True):
             if roll < threshold:
                 return kind
         return None
@@ -346,6 +587,11 @@ class FeedWriter:
         return key
 
     # Closing -----------------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """A digest of every row's source, key, true child and expected reject so far: a
+        replayed round must give its original's."""
+        return self._fingerprint.hexdigest()
+
     def close(self) -> dict[tuple[str, str], int]:
         """Finish every body; the rows written per (file, sheet)."""
         rows: dict[tuple[str, str], int] = {}
@@ -356,6 +602,11 @@ class FeedWriter:
         for handle in self._truth_handles:
             handle.close()
         return rows
+
+
+def _content(record: Record, source: Source) -> dict[str, Value]:
+    """A record's values without its key."""
+    return {name: value for name, value in record.values.items() if name != source.key}
 
 
 def _mutated(record: Record, dice: Dice) -> Record:

@@ -87,5 +87,15 @@ class IdAllocator:
         msg = f"no free sequence number left for area {area} on {birth}"
         raise RuntimeError(msg)
 
+    def reserve(self, numbers: set[int]) -> None:
+        """Never issue any of ``numbers`` (the first 17 digits, as ints, of numbers issued in
+        an earlier round)."""
+        self._issued |= numbers
+
+    @property
+    def issued(self) -> set[int]:
+        """The first 17 digits, as ints, of every number issued or reserved."""
+        return self._issued
+
     def __len__(self) -> int:
         return len(self._issued)

@@ -85,8 +85,9 @@ class Child:
     person: Person
     hukou_code: str
     family: Family
-    scenario: str = ""
+    scenario: str = ""  # a boundary case of policy.md (its rows get only lossless noise)
     records: list[Record] = field(default_factory=list)
+    change: str = ""  # in a later round: moved_away, arrived or born since the previous round
 
     @property
     def child_id(self) -> str:

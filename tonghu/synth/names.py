@@ -158,6 +158,7 @@ TRADITIONAL: dict[str, str] = {
 # fmt: on
 NEWBORN_SON = "之子"
 NEWBORN_DAUGHTER = "之女"
+PLACEHOLDER_ENDINGS = (NEWBORN_SON, NEWBORN_DAUGHTER)
 
 
 def zipf_weights(count: int, exponent: float = 0.9) -> list[float]:
@@ -220,3 +221,25 @@ def dot_variant(name: str, rng: random.Random) -> str | None:
     if MIDDLE_DOT not in name:
         return None
     return name.replace(MIDDLE_DOT, rng.choice(DOT_VARIANTS))
+
+
+def swapped(name: str) -> str | None:
+    """``name`` with the two characters of its given name in the other order (徐昊天/徐天昊);
+    None for other names (one or three characters, minority names, newborn placeholders)."""
+    if MIDDLE_DOT in name or name.endswith(PLACEHOLDER_ENDINGS):
+        return None
+    surname, given = split_name(name)
+    if len(given) != 2 or given[0] == given[1]:
+        return None
+    return surname + given[::-1]
+
+
+def similar_given(given: str, pool: tuple[str, ...], rng: random.Random) -> str:
+    """A given name sharing its first character with ``given`` (子涵/子萱), from ``pool`` where
+    one fits, else made of that character and the last character of another name."""
+    first = given[:1]
+    found = [n for n in pool if len(n) == 2 and n[0] == first and n != given]
+    if found:
+        return rng.choice(found)
+    endings = sorted({n[-1] for n in pool if n[-1] not in given})
+    return first + rng.choice(endings)

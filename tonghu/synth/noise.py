@@ -17,6 +17,7 @@ from tonghu.synth import ids, names
 from tonghu.synth.columns import Column, Kind, Source
 from tonghu.synth.draws import Dice
 from tonghu.synth.model import Record, Value
+from tonghu.synth.settings import DEFAULT_SETTINGS, NoiseSettings
 
 Cell = str | date | int | None
 NoiseLog = list[tuple[str, str]]  # (canonical column, noise kind)
@@ -32,6 +33,8 @@ PROTECTED_DATES = frozenset({
 })  # fmt: skip
 # Sources whose records often lack the child's ID as a fact of the record (feeds.md §2).
 ID_OFTEN_EMPTY = frozenset({"health_child", "cdc_vaccination"})
+PARENT_ID_MISSING = 0.02  # share of parents' ID cells left empty
+ID_BAD_CHECK = 0.007  # share of ID cells with a wrong check character (after the missing ones)
 
 
 def _iso(day: date) -> str:
@@ -115,8 +118,12 @@ def excel_serial(day: date) -> int:
 class Noiser:
     """Turns clean values into cells; one instance per run, sharing the run's random stream."""
 
-    def __init__(self, dice: Dice) -> None:
+    def __init__(self, dice: Dice, settings: NoiseSettings = DEFAULT_SETTINGS) -> None:
         self.dice = dice
+        self.settings = settings
+        self._name_scale = settings.name_noise
+        self._name_swap = settings.name_swap
+        self._id_missing = settings.id_missing
         self._renderers: dict[Kind, Renderer] = {
             Kind.KEY: self._key,
             Kind.NAME: self._name,
@@ -183,7 +190,8 @@ class Noiser:
                 return variant
         if light:
             return value
-        roll = rng.random() / rate
+        scaled = rate * self._name_scale
+        roll = rng.random() / scaled if scaled else 1.0
         changed: str | None = None
         kind = ""
         if roll < 0.012:
@@ -197,7 +205,10 @@ class Noiser:
         elif roll < 0.039:
             changed, kind = f" {value} ", "name_outer_space"
         if changed is None:
-            return value
+            if self._name_swap and column.kind is Kind.NAME and rng.random() < self._name_swap:
+                changed, kind = names.swapped(value), "name_swap"
+            if changed is None:
+                return value
         log.append((column.name, kind))
         return changed
 
@@ -210,10 +221,16 @@ class Noiser:
         number = value
         roll = rng.random()
         if not light:
-            if roll < 0.02 and self._source not in ID_OFTEN_EMPTY:
+            often_empty = self._source in ID_OFTEN_EMPTY
+            missing = (
+                self._id_missing
+                if column.kind is Kind.ID and not often_empty
+                else PARENT_ID_MISSING
+            )
+            if roll < missing and not often_empty:
                 log.append((column.name, "id_missing"))
                 return ""
-            if roll < 0.027:
+            if roll < missing + ID_BAD_CHECK:
                 log.append((column.name, "id_bad_check"))
                 number = ids.with_wrong_check(number, rng)
             elif column.kind is Kind.PARENT_ID and number[6:8] == "19" and roll < 0.09:

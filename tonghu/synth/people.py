@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -109,9 +110,15 @@ def _zipf(generator: np.random.Generator, items: tuple[str, ...]) -> Sampler[str
     return Sampler(generator, items, names.zipf_weights(len(items)))
 
 
+PROVINCE_CITY = "河南省平顶山市"
+COUNTY_NAME = "新华区"
+COUNTY_SHORT = "新华"
+_COMMUNITY_REST = re.compile(r"(\D+?)(\d+)号院(\d+)号楼")
+
+
 def street_address(village: Village, dice: Dice) -> str:
     """A current address inside the deployment county."""
-    base = f"河南省平顶山市新华区{village.town_name}{village.name}"
+    base = f"{PROVINCE_CITY}{COUNTY_NAME}{village.town_name}{village.name}"
     if village.is_community:
         road = dice.pick(ROADS)
         return (
@@ -128,3 +135,26 @@ def hukou_address(geo: Geography, county6: str, village: Village | None, dice: D
     town = dice.pick("东西南北中新大小") + dice.pick("集庄店岗楼营寨桥河湾")
     place = dice.pick("王李张刘陈杨赵黄周吴") + dice.pick("庄村屯寨沟洼湾")
     return f"{geo.county_label(county6)}{town}镇{place}{dice.between(1, 80)}号"
+
+
+def restyle(address: str, village: Village, style: str) -> tuple[str, str] | None:
+    """``address`` (a full ``street_address`` of ``village``) written in another style:
+    ``no_province`` (新华区…), ``county_short`` (新华…), ``town_village`` (乡镇村…) or
+    ``street_office`` (中兴路街道庆建社区光华路81号14号楼; a village address falls back to
+    ``town_village``). Returns (new address, the style used), or None if ``address`` is not a
+    full address of ``village``."""
+    place = f"{village.town_name}{village.name}"
+    full = f"{PROVINCE_CITY}{COUNTY_NAME}{place}"
+    if not address.startswith(full):
+        return None
+    rest = address[len(full) :]
+    if style == "no_province":
+        return f"{COUNTY_NAME}{place}{rest}", style
+    if style == "county_short":
+        return f"{COUNTY_SHORT}{place}{rest}", style
+    if style == "street_office":
+        found = _COMMUNITY_REST.match(rest)
+        if found is not None:
+            road, number, building = found.groups()
+            return f"{place}{road}{number}号{building}号楼", style
+    return f"{place}{rest}", "town_village"

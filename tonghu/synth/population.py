@@ -25,6 +25,7 @@ from tonghu.synth.model import (
 )
 from tonghu.synth.people import People, hukou_address, street_address
 from tonghu.synth.records import DISABILITY_CATEGORIES, RecordMaker
+from tonghu.synth.settings import DEFAULT_SETTINGS, NoiseSettings
 from tonghu.synth.truth import age_at
 
 # Share of children aged 0..17 (fewer recent births, as in the national statistics).
@@ -50,8 +51,9 @@ NEED_TEXTS = (("", 4.0), ("无", 1.5), ("没有", 0.5), ("否", 0.3), ("希望�
               ("希望解决入学问题", 0.6), ("住房困难，希望申请公租房", 0.5))  # fmt: skip
 INCOMES = (("务工收入", 6.0), ("务农收入", 2.0), ("经营收入", 1.0), ("低保金", 0.5),
            ("亲友资助", 0.3))  # fmt: skip
-TWIN_CHANCE = 0.035
 MAX_AGE = 17
+NEWBORN_DAYS = 120  # a baby this young may still be registered under its mother's name
+EARLY_RECORD_DAYS = 60  # a record made this soon after birth may predate the baby's name
 
 
 def years_before(day: date, years: int) -> date:
@@ -77,7 +79,9 @@ class Population:
         dice: Dice,
         generator: np.random.Generator,
         as_of: date,
+        settings: NoiseSettings = DEFAULT_SETTINGS,
     ) -> None:
+        self.settings = settings
         self.geo = geo
         self.people = people
         self.make = records
@@ -116,7 +120,7 @@ class Population:
         )
         births = [eldest]
         while len(births) < count:
-            if self.dice.chance(TWIN_CHANCE):
+            if self.dice.chance(self.settings.twins):
                 births.append(births[-1])
                 continue
             following = births[-1] + timedelta(days=self.dice.between(330, 2900))
@@ -290,13 +294,25 @@ class Population:
     def children(self, family: Family, births: list[date], first_ordinal: int) -> list[Child]:
         children: list[Child] = []
         used: set[str] = set()
+        similar = self.settings.twin_similar_names
         for offset, birth in enumerate(births):
             male = self.dice.chance(0.52)
-            person = self.child_person(family, birth, male=male, used=used)
+            twin_of = None
+            if similar and offset and births[offset - 1] == birth and self.dice.chance(similar):
+                twin_of = children[-1].person
+            person = self.child_person(family, birth, male=male, used=used, twin_of=twin_of)
             children.append(Child(first_ordinal + offset, person, family.hukou_code, family))
         return children
 
-    def child_person(self, family: Family, birth: date, *, male: bool, used: set[str]) -> Person:
+    def child_person(
+        self,
+        family: Family,
+        birth: date,
+        *,
+        male: bool,
+        used: set[str],
+        twin_of: Person | None = None,
+    ) -> Person:
         father, mother = family.father, family.mother
         if father is None or mother is None:
             msg = "a family gets its parents before its children"
@@ -309,7 +325,13 @@ class Population:
         else:
             parent = father if self.dice.chance(0.92) else mother
             surname = names.split_name(parent.name)[0]
-            given = self.people.child_given(male=male, avoid=used)
+            if twin_of is not None and names.MIDDLE_DOT not in twin_of.name:
+                surname, twin_given = names.split_name(twin_of.name)
+                given = names.similar_given(
+                    twin_given, names.BOY_NAMES if male else names.GIRL_NAMES, self.dice.rng
+                )
+            else:
+                given = self.people.child_given(male=male, avoid=used)
             used.add(given)
             name = surname + given
         age = (self.as_of - birth).days
@@ -353,8 +375,11 @@ class Population:
         if age <= 6 and family.hukou_county != COUNTY and dice.chance(0.8):
             first = dice.day_between(lived_from, min(self.as_of, lived_from + timedelta(days=30)))
             last = dice.day_between(first, self.as_of)
-            with_id = bool(child.person.id_number) and dice.chance(0.45)
-            child.records.append(make.cdc(child, first=first, last=last, with_id=with_id))
+            with_id = bool(child.person.id_number) and dice.chance(self.settings.cdc_id)
+            name = self.early_placeholder(child, first)
+            child.records.append(
+                make.cdc(child, first=first, last=last, with_id=with_id and name is None, name=name)
+            )
         self.visit_records(child, age)
         self.self_declaration_records(child, arrival if migrant_family else None)
 
@@ -364,10 +389,27 @@ class Population:
         )
         name = None
         mother = child.family.mother
-        if (self.as_of - child.person.birth).days < 120 and mother and self.dice.chance(0.4):
+        newborn = (self.as_of - child.person.birth).days < NEWBORN_DAYS
+        if newborn and mother and self.dice.chance(self.settings.newborn_placeholder):
             name = names.newborn_placeholder(mother.name, male=child.person.male)
-        with_id = self.dice.chance(0.5)
-        child.records.append(self.make.health(child, created=created, name=name, with_id=with_id))
+        early = None if newborn else self.early_placeholder(child, created)
+        with_id = self.dice.chance(self.settings.health_id) and early is None
+        child.records.append(
+            self.make.health(child, created=created, name=name or early, with_id=with_id)
+        )
+
+    def early_placeholder(self, child: Child, made: date) -> str | None:
+        """The newborn placeholder name on a record made soon after birth of a child now past
+        the newborn age (its later records name it), or None."""
+        chance = self.settings.early_placeholder
+        mother = child.family.mother
+        if not chance or mother is None or names.MIDDLE_DOT in mother.name:
+            return None
+        if (made - child.person.birth).days > EARLY_RECORD_DAYS:
+            return None
+        if (self.as_of - child.person.birth).days < NEWBORN_DAYS or not self.dice.chance(chance):
+            return None
+        return names.newborn_placeholder(mother.name, male=child.person.male)
 
     def edu_records(self, child: Child, arrival: date) -> None:
         dice = self.dice
@@ -436,14 +478,19 @@ class Population:
             earlier = dice.day_between(days_before(visited, 400), days_before(visited, 30))
             if earlier >= child.person.birth:
                 child.records.append(
-                    self.make.visit(child, visited=earlier, visitor=self._visitor(), flags=flags)
+                    self.make.visit(child, visited=earlier, visitor=self.visitor(), flags=flags)
                 )
         child.records.append(
-            self.make.visit(child, visited=visited, visitor=self._visitor(), flags=flags)
+            self.make.visit(child, visited=visited, visitor=self.visitor(), flags=flags)
         )
 
-    def _visitor(self) -> str:
+    def visitor(self) -> str:
+        """Who made a visit: a 儿童主任 or grid worker of the village."""
         return self.people.surname() + self.people.given(self.dice.pick(("man", "woman")))
+
+    def need(self) -> str:
+        """What a self-declaration asks for (often nothing)."""
+        return self.dice.weighted(NEED_TEXTS)
 
     def self_declaration_records(self, child: Child, arrival: date | None) -> None:
         family, dice = child.family, self.dice

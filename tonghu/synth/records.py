@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,12 +30,22 @@ class Schooling:
 
 class Keys:
     """Record keys, unique within each source. Shards interleave their serial numbers
-    (shard ``k`` of ``n`` takes k+1, k+1+n, ...), so that keys never collide."""
+    (shard ``k`` of ``n`` takes k+1, k+1+n, ...), so that keys never collide. A later round
+    starts each source's count where the earlier rounds' counts ended (``counts``, the
+    largest over the shards), so its new keys never repeat an earlier round's."""
 
-    def __init__(self, *, shard: int = 0, shards: int = 1) -> None:
-        self._next: dict[str, int] = {}
+    def __init__(
+        self, *, shard: int = 0, shards: int = 1, counts: Mapping[str, int] | None = None
+    ) -> None:
+        self._next: dict[str, int] = dict(counts or {})
         self._shard = shard
         self._shards = shards
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many serial numbers each source has taken in this shard (a later round's
+        starting point)."""
+        return dict(self._next)
 
     def next(self, source: str) -> int:
         count = self._next.get(source, 0)
@@ -214,12 +224,14 @@ class RecordMaker:
         }
         return Record("health_child", str(values["健康档案编号"]), values)
 
-    def cdc(self, child: Child, *, first: date, last: date, with_id: bool) -> Record:
+    def cdc(
+        self, child: Child, *, first: date, last: date, with_id: bool, name: str | None = None
+    ) -> Record:
         family = child.family
         carer = family.mother or family.carer or family.father
         values: dict[str, Value] = {
             "接种档案编号": self.keys.cdc(),
-            "姓名": child.person.name,
+            "姓名": name or child.person.name,
             "性别": child.person.sex,
             "出生日期": child.person.birth,
             "身份证号": (child.person.id_number or None) if with_id else None,

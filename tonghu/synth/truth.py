@@ -180,7 +180,7 @@ class Policy:
             difficulty=difficulty,
             dropout_risk=dropout,
             services=services,
-            scenario=child.scenario,
+            scenario=child.scenario or child.change,
         )
 
     # §1

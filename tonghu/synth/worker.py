@@ -1,4 +1,5 @@
-"""Worker process of one shard: ``python -m tonghu.synth.worker SHARD CHILDREN SEED AS_OF WORK``.
+"""Worker process of one shard: ``python -m tonghu.synth.worker WORK``, where WORK/spec.json
+holds the shard's spec.
 
 Kept apart from ``tonghu.synth.shard`` so that running it does not import the module it runs
 twice. Progress goes to WORK/progress.txt, the result to WORK/result.json.
@@ -7,21 +8,21 @@ twice. Progress goes to WORK/progress.txt, the result to WORK/result.json.
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
-from tonghu.synth.shard import PROGRESS_FILE, RESULT_FILE, ShardSpec, result_to_json, run_shard
+from tonghu.synth.shard import (
+    PROGRESS_FILE,
+    RESULT_FILE,
+    SPEC_FILE,
+    result_to_json,
+    run_shard,
+    spec_from_json,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
-    shard, children, seed, as_of, work = argv if argv is not None else sys.argv[1:]
-    spec = ShardSpec(
-        shard=int(shard),
-        children=int(children),
-        seed=int(seed),
-        as_of=date.fromisoformat(as_of),
-        work=Path(work),
-    )
+    (work,) = argv if argv is not None else sys.argv[1:]
+    spec = spec_from_json((Path(work) / SPEC_FILE).read_text(encoding="utf-8"))
     progress_file = spec.work / PROGRESS_FILE
 
     def report(done: int) -> None:
