@@ -72,6 +72,11 @@ class IngestResult:
     def read(self) -> int:
         return sum(part.read for part in self.parts)
 
+    @property
+    def warnings(self) -> Counter[str]:
+        """Warnings by code over all files."""
+        return sum((part.warnings for part in self.parts), Counter[str]())
+
 
 def ingest(
     files: Sequence[FeedFile],
@@ -81,7 +86,9 @@ def ingest(
     prior_records: Sequence[Path] = (),
     prior_rejects: Sequence[Path] = (),
     memory_limit: str = "1GB",
+    county: str | None = None,
 ) -> IngestResult:
+    """``county``, the round's county if known, is where addresses naming none are read."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tonghu-ingest-") as work:
         con = connect(memory_limit=memory_limit, temp_dir=Path(work))
@@ -94,6 +101,7 @@ def ingest(
                 work_dir=Path(work),
                 prior_records=prior_records,
                 prior_rejects=prior_rejects,
+                county=county,
             )
         finally:
             con.close()
@@ -108,6 +116,7 @@ def _ingest(
     work_dir: Path,
     prior_records: Sequence[Path],
     prior_rejects: Sequence[Path],
+    county: str | None,
 ) -> IngestResult:
     clock = StepClock()
     install_macros(con)
@@ -118,7 +127,7 @@ def _ingest(
     with clock.step("normalise"):
         _normalise(con, read.blocks)
     with clock.step("places"):
-        resolve_places(con, divisions=divisions)
+        resolve_places(con, divisions=divisions, county=county)
     file_orders: dict[str, int] = {}
     for block in read.blocks:
         file_orders.setdefault(block.file, block.order)
