@@ -28,11 +28,12 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
+        archive = Path(options["file"])
+        if archive.is_dir():
+            raise CommandError(f"{archive} 是目录，应为 tonghu backup 写出的备份文件。")
         try:
             with progress_display() as step:
-                result = backup_restore(
-                    archive=Path(options["file"]), force=options["force"], progress=step
-                )
+                result = backup_restore(archive=archive, force=options["force"], progress=step)
         except BackupError as error:
             raise CommandError(str(error)) from None
         for warning in result.warnings:
