@@ -10,7 +10,7 @@ and in truth/synth.json (only the values that differ from the defaults).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any
 
 __all__ = ["FIELDS", "NoiseSettings", "SynthError"]
 
@@ -115,18 +115,20 @@ class NoiseSettings:
     missing_both_rows: float = 0.0003
     key_reuse: float = 0.0
 
-    DEFAULT: ClassVar[NoiseSettings]
-
     def __post_init__(self) -> None:
         for item in fields(self):
             value = getattr(self, item.name)
             spec = FIELDS[item.name]
-            if item.type == "bool" or isinstance(value, bool):
+            if item.type == "bool":
                 if not isinstance(value, bool):
                     msg = f"干扰设置 {item.name}（{spec.label}）应为 是/否（1/0），实为 {value!r}"
                     raise SynthError(msg)
                 continue
-            if not isinstance(value, int | float) or not spec.low <= value <= spec.high:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not spec.low <= value <= spec.high
+            ):
                 msg = (
                     f"干扰设置 {item.name}（{spec.label}）应在 {_number(spec.low)} 到 "
                     f"{_number(spec.high)} 之间，实为 {value!r}"
@@ -243,4 +245,3 @@ def _text(value: float | bool) -> str:
 
 
 DEFAULT_SETTINGS = NoiseSettings()
-NoiseSettings.DEFAULT = DEFAULT_SETTINGS
