@@ -8,7 +8,7 @@ import re
 import tempfile
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -45,7 +45,7 @@ def _digest(folder: Path) -> dict[str, str]:
     }
 
 
-def _small(changes: dict[str, object]) -> NoiseSettings:
+def _small(changes: Mapping[str, object]) -> NoiseSettings:
     """The settings of a small county (no boundary cases) with ``changes``."""
     return NoiseSettings.from_mapping({**SMALL.changed(), **changes})
 
