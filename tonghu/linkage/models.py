@@ -12,11 +12,13 @@ REVIEW_REASONS = {
     "different_ids": "两条记录的有效身份证号不同",
     "different_names": "姓名完全不同",
     "twins": "同日出生、家庭相同而姓名不同（双胞胎）",
+    "same_source": "同一来源中两个不同的个人编号（每人只有一个）",
     "different_sex": "性别不同",
     "different_birth_dates": "出生日期不在同一月",
     "different_families": "家庭信息无一相同且不在同一乡镇",
     "ambiguous_child": "可归入不止一名儿童",
     "uncertain": "比对概率处于不确定区间",
+    "settled": "比对概率处于不确定区间，但两条记录已由更有力的证据归入儿童",
 }
 
 

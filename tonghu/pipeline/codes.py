@@ -21,6 +21,8 @@ WARNINGS = {
     "id_birth_mismatch": "出生日期与身份证号不一致，以身份证号为准",
     "id_sex_mismatch": "性别与身份证号不一致，以身份证号为准",
     "hukou_from_id_prefix": "户籍地缺失，按身份证号前六位（初次登记地）推定",
+    "residence_unresolved": "现住址未能对应到区划（未写明县区，也未写明本县的乡镇街道或村社区）",
+    "residence_ambiguous": "现住址中的县区名称为多个县区共用，无法确定所指县区",
 }
 
 

@@ -18,6 +18,40 @@ from dataclasses import dataclass
 from tonghu.pipeline.duck import Connection, ident, quote, run
 
 ID_NUMBER_WEIGHT = 1_000_000  # one shared valid ID outweighs any count of shared records
+# A child whose records carry no ID and whose sources gave them new keys (health files and
+# vaccination records are often re-numbered) is still recognised by its facts: born the same
+# day with the same name, phone or mother. Each fact counts a fraction of one shared
+# record, so facts never outweigh records, and at least two must agree.
+FACT_WEIGHTS = {"name": 0.4, "phone": 0.2, "mother": 0.2}
+MIN_FACT_STRENGTH = 0.4
+
+_FACT_VOTES = """
+CREATE OR REPLACE TEMP TABLE identity_fact_votes AS
+WITH current AS (
+    SELECT c.cluster_id, f.birth_date, f.name, f.phone,
+        coalesce(f.mother_name, f.guardian_name) AS mother
+    FROM {clusters} AS c JOIN {facts} AS f USING (record_id)),
+previous AS (
+    SELECT child_id, birth_date, name, phone, coalesce(mother_name, guardian_name) AS mother
+    FROM {previous_facts}),
+agreed AS (
+    SELECT DISTINCT c.cluster_id, p.child_id, 'name' AS fact, {name} AS weight
+    FROM current AS c JOIN previous AS p USING (birth_date, name)
+    UNION ALL
+    SELECT DISTINCT c.cluster_id, p.child_id, 'phone', {phone}
+    FROM current AS c JOIN previous AS p USING (birth_date, phone)
+    UNION ALL
+    SELECT DISTINCT c.cluster_id, p.child_id, 'mother', {mother}
+    FROM current AS c JOIN previous AS p USING (birth_date, mother))
+SELECT cluster_id, child_id, sum(weight) AS strength FROM agreed
+GROUP BY ALL
+HAVING count(*) >= 2 AND sum(weight) >= {least};
+"""
+
+_NO_FACT_VOTES = """
+CREATE OR REPLACE TEMP TABLE identity_fact_votes
+    (cluster_id VARCHAR, child_id VARCHAR, strength DOUBLE)
+"""
 
 _VOTES = """
 CREATE OR REPLACE TEMP TABLE identity_votes AS
@@ -28,7 +62,9 @@ UNION ALL
 SELECT c.cluster_id, p.child_id, 0, count(DISTINCT i.id_number)
 FROM {clusters} AS c JOIN {ids} AS i USING (record_id)
 JOIN {previous} AS p ON p.id_number = i.id_number
-GROUP BY ALL;
+GROUP BY ALL
+UNION ALL
+SELECT cluster_id, child_id, strength, 0 FROM identity_fact_votes;
 
 CREATE OR REPLACE TEMP TABLE identity_strength AS
 SELECT cluster_id, child_id,
@@ -87,14 +123,32 @@ def assign_child_ids(
     prefix: str,
     first_serial: int,
     width: int = 8,
+    facts: str | None = None,
+    previous_facts: str | None = None,
 ) -> Identity:
     """Give every cluster a child id, keeping the previous round's where the evidence says.
 
     ``clusters``: (record_id, cluster_id) of this round; ``record_ids``: (record_id,
     id_number) with valid ID numbers only; ``previous``: (record_id, child_id, id_number)
     of the last round (empty in a county's first round). New ids are ``prefix`` and a
-    serial from ``first_serial``, zero-padded to ``width``.
+    serial from ``first_serial``, zero-padded to ``width``. ``facts`` (record_id, name,
+    birth_date, phone, mother_name, guardian_name) of this round and ``previous_facts``
+    (child_id and the same facts) of the last round, when given, recognise children whose
+    records were re-numbered.
     """
+    if facts is not None and previous_facts is not None:
+        run(
+            con,
+            _FACT_VOTES.format(
+                clusters=ident(clusters),
+                facts=ident(facts),
+                previous_facts=ident(previous_facts),
+                least=MIN_FACT_STRENGTH,
+                **FACT_WEIGHTS,
+            ),
+        )
+    else:
+        run(con, _NO_FACT_VOTES)
     run(
         con,
         _VOTES.format(

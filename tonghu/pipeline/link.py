@@ -28,10 +28,12 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.blocking_analysis import n_largest_blocks
+from splink.blocking_rule_library import CustomRule
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from tonghu.pipeline.duck import Connection, ident, run
+from tonghu.pipeline.duck import Connection, ident, quote, run
 from tonghu.pipeline.names import register_name_keys
+from tonghu.pipeline.sources import SOURCES
 
 RECORD_ID = "record_id"
 # Why a pair is listed for review. Only the questions the evidence leaves open are put to
@@ -43,15 +45,18 @@ RULE_DECIDED_REASONS = (
     "different_ids",
     "different_names",
     "twins",
+    "same_source",
     "different_sex",
     "different_birth_dates",
     "different_families",
+    "settled",
 )
 # Never a single key of low selectivity (a surname alone): each rule pairs a date or a
 # whole name with a second key, so the pair count grows with the records, not their square.
 PREDICTION_RULES = (
     block_on("id_number"),
-    block_on("birth_date", "surname_pinyin"),
+    # (family_surname is a named record's surname, and a placeholder's father's.)
+    block_on("birth_date", "family_surname"),
     block_on("birth_date", "given_pinyin"),
     block_on("pinyin", "residence_town"),
     block_on("birth_date", "mother_key"),
@@ -61,12 +66,23 @@ PREDICTION_RULES = (
     block_on("birth_date", "residence_code"),
     # The same name in the same family, whatever the birth date says (a day's slip).
     block_on("pinyin", "mother_key"),
+    block_on("mother_key", "residence_code"),
+    # The same name born a day apart (a day's slip on a record with no family details).
+    CustomRule("l.pinyin = r.pinyin AND l.birth_date_next = r.birth_date", sql_dialect="duckdb"),
+    CustomRule("l.birth_date = r.birth_date_next AND l.pinyin = r.pinyin", sql_dialect="duckdb"),
 )
 
 _INPUT = """
 CREATE OR REPLACE TEMP TABLE link_input AS
+SELECT *,
+    birth_date + 1 AS birth_date_next,
+    -- How many sources call the child born that day by this name: a name on one record
+    -- only may be a typo of a sibling's (石梓轨 for 石梓轩), not a twin of its own.
+    count(DISTINCT source) OVER (PARTITION BY pinyin, birth_date) AS name_support
+FROM (
 SELECT
     r.source || '|' || r.record_key AS record_id,
+    r.source IN {one_per_person} AS one_per_person,
     r.source,
     CASE WHEN r.id_valid THEN r.id_number END AS id_number,
     coalesce(CASE WHEN r.id_valid THEN r.id_birth_date END, r.birth_date) AS birth_date,
@@ -80,6 +96,14 @@ SELECT
     CASE WHEN k.is_placeholder THEN NULL ELSE k.given_pinyin END AS given_pinyin,
     CASE WHEN k.is_placeholder THEN NULL ELSE k.surname END AS surname_chars,
     CASE WHEN k.is_placeholder THEN NULL ELSE k.given END AS given_chars,
+    CASE WHEN k.is_placeholder THEN NULL ELSE k.given_swapped_pinyin END AS given_swapped_pinyin,
+    -- The surname the child most likely carries: its own, or for a placeholder its father's
+    -- (or a guardian's who is not the mother it names).
+    CASE WHEN k.is_placeholder
+         THEN coalesce(father.surname_pinyin,
+                       CASE WHEN guardian.pinyin IS DISTINCT FROM k.pinyin
+                            THEN guardian.surname_pinyin END)
+         ELSE k.surname_pinyin END AS family_surname,
     coalesce(k.is_placeholder, false) AS is_placeholder,
     CASE WHEN k.is_placeholder THEN k.pinyin END AS placeholder_parent_pinyin,
     k.twin_marker,
@@ -104,6 +128,7 @@ LEFT JOIN link_names AS k ON k.name = r.name
 LEFT JOIN link_names AS guardian ON guardian.name = r.guardian_name
 LEFT JOIN link_names AS mother ON mother.name = r.mother_name
 LEFT JOIN link_names AS father ON father.name = r.father_name
+)
 """
 
 
@@ -118,7 +143,9 @@ EVIDENCE_LABELS: dict[str, tuple[str, tuple[str, ...]]] = {
             "读音相同（同音字或繁简不同）",
             "名字两字顺序颠倒",
             "新生儿“某某之子/女”与母亲姓名相符",
+            "新生儿“某某之子/女”，儿童姓其父亲的姓",
             "读音相近",
+            "只有一个字不同",
             "姓相同、名读音相近",
             "不同",
         ),
@@ -164,7 +191,23 @@ def _level(sql_condition: str, label_for_charts: str | None = None) -> cll.Custo
 _PLACEHOLDER_UNCOMPARABLE = (
     "(placeholder_parent_pinyin_{a} IS NOT NULL AND pinyin_{b} IS NOT NULL"
     " AND mother_pinyin_{b} IS NULL"
-    " AND NOT list_contains(guardian_pinyins_{b}, placeholder_parent_pinyin_{a}))"
+    " AND NOT list_contains(guardian_pinyins_{b}, placeholder_parent_pinyin_{a})"
+    " AND family_surname_{a} IS DISTINCT FROM surname_pinyin_{b})"
+)
+
+
+# One character of the name written wrong (石梓轨 for 石梓轩, 玉子健 for 王子健, 形近字): three-
+# character names that agree in two places, or two-character names with the same given
+# name. Written with substr only, which every SQL dialect Splink speaks has.
+_ONE_CHARACTER_DIFFERS = (
+    "pinyin_l IS NOT NULL AND pinyin_r IS NOT NULL AND ("
+    "(length(name_l) = 3 AND length(name_r) = 3"
+    " AND (substr(name_l, 1, 2) = substr(name_r, 1, 2)"
+    " OR (substr(name_l, 1, 1) = substr(name_r, 1, 1)"
+    " AND substr(name_l, 3, 1) = substr(name_r, 3, 1))"
+    " OR substr(name_l, 2, 2) = substr(name_r, 2, 2)))"
+    " OR (length(name_l) = 2 AND length(name_r) = 2"
+    " AND substr(name_l, 2, 1) = substr(name_r, 2, 1)))"
 )
 
 
@@ -188,8 +231,8 @@ def _name_comparison() -> cl.CustomComparison:
                 tf_adjustment_column="pinyin", tf_adjustment_weight=1.0
             ),
             _level(
-                "surname_chars_l = surname_chars_r AND given_chars_l <> given_chars_r"
-                " AND given_chars_l = reverse(given_chars_r)",
+                "surname_pinyin_l = surname_pinyin_r AND given_pinyin_l <> given_pinyin_r"
+                " AND given_pinyin_l = given_swapped_pinyin_r",
                 label_for_charts="given name's characters swapped",
             ),
             _level(
@@ -200,7 +243,20 @@ def _name_comparison() -> cl.CustomComparison:
                 " AND (sex_l IS NULL OR sex_r IS NULL OR sex_l = sex_r)",
                 label_for_charts="placeholder names the mother",
             ),
+            _level(
+                "((placeholder_parent_pinyin_l IS NOT NULL AND family_surname_l = surname_pinyin_r)"
+                " OR (placeholder_parent_pinyin_r IS NOT NULL"
+                " AND family_surname_r = surname_pinyin_l))"
+                " AND (sex_l IS NULL OR sex_r IS NULL OR sex_l = sex_r)",
+                label_for_charts="placeholder's father's surname is the child's",
+            ),
             cll.JaroWinklerLevel("pinyin", 0.92),
+            # (Only where one of the two names is on a single record: two names each on
+            # records of several sources, a character apart, are twins' (子涵/子萱).)
+            _level(
+                f"({_ONE_CHARACTER_DIFFERS}) AND (name_support_l = 1 OR name_support_r = 1)",
+                label_for_charts="one character differs",
+            ),
             cll.And(
                 cll.ExactMatchLevel("surname_pinyin"), cll.JaroWinklerLevel("given_pinyin", 0.8)
             ),
@@ -328,7 +384,8 @@ def link(
         name_columns=["name", "guardian_name", "mother_name", "father_name"],
         target="link_names",
     )
-    run(con, _INPUT.format(records=ident(records)))
+    one_per_person = [source.name for source in SOURCES if source.one_per_person]
+    run(con, _INPUT.format(records=ident(records), one_per_person=_sql_list(one_per_person)))
     db_api = DuckDBAPI(connection=con)
     records_sdf = db_api.register("link_input")
     largest = _largest_blocks(records_sdf, max_block_pairs)
@@ -346,7 +403,7 @@ def link(
         model = linker.misc.save_model_to_json()
     else:
         raise ValueError(f"unknown linkage engine: {engine}")
-    _decide(con, match_threshold, decisions)
+    _decide(con, match_threshold, review_threshold, decisions)
     # Records without a valid ID are grouped among themselves first (connected components)...
     run(
         con,
@@ -362,10 +419,15 @@ def link(
         edges, threshold_match_probability=match_threshold
     )
     # ...then each group joins the ID-anchored child it is most strongly linked to.
-    queued = "(" + ", ".join(f"'{reason}'" for reason in QUEUED_REASONS) + ")"
+    queued = _sql_list(list(QUEUED_REASONS))
     run(
         con,
-        _ANCHOR.format(components=components.physical_name, match=match_threshold, queued=queued),
+        _ANCHOR.format(
+            components=components.physical_name,
+            match=match_threshold,
+            review=review_threshold,
+            queued=queued,
+        ),
     )
     ((pairs,),) = con.execute("SELECT count(*) FROM link_scored").fetchall()
     return LinkResult(
@@ -439,7 +501,7 @@ def _train(linker: Linker, training_pairs: int) -> None:
         block_on("id_number"), estimate_without_term_frequencies=True
     )
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("birth_date", "surname_pinyin"), estimate_without_term_frequencies=True
+        block_on("birth_date", "family_surname"), estimate_without_term_frequencies=True
     )
 
 
@@ -464,9 +526,12 @@ SELECT s.record_id_l, s.record_id_r, s.match_probability, {evidence} AS evidence
     -- Two newborn placeholders of one mother are twins if their markers differ (王芳之子一,
     -- 王芳之子二) or one source registered both: a source registers a newborn once.
     (s.gamma_birth_date = {birth_exact} AND s.gamma_family > 0
-        AND s.gamma_name IN {names_alike} AND NOT l.is_placeholder AND NOT r.is_placeholder)
+        AND s.gamma_name IN {names_alike} AND NOT l.is_placeholder AND NOT r.is_placeholder
+        AND l.name_support >= 2 AND r.name_support >= 2)
     OR (l.is_placeholder AND r.is_placeholder
         AND (l.twin_marker IS DISTINCT FROM r.twin_marker OR l.source = r.source)) AS twins,
+    l.source = r.source AND l.one_per_person
+        AND l.id_number IS DISTINCT FROM r.id_number AS same_source,
     s.gamma_birth_date = 0 AS other_birth_date,
     s.gamma_family = 0 AND s.gamma_residence = 0 AS other_family,
     l.sex IS NOT NULL AND r.sex IS NOT NULL AND l.sex <> r.sex AS other_sex,
@@ -487,7 +552,7 @@ FROM (
         CASE WHEN d.same THEN 1.0
              WHEN NOT d.same THEN 0.0
              WHEN same_id AND NOT flat_conflict THEN 1.0
-             WHEN flat_conflict OR other_id OR other_name OR twins OR other_sex
+             WHEN flat_conflict OR other_id OR other_name OR twins OR same_source OR other_sex
                  OR other_birth_date OR other_family THEN least(match_probability, {below})
              ELSE match_probability END AS match_probability
     FROM link_pairs AS p LEFT JOIN {decisions} AS d USING (record_id_l, record_id_r)
@@ -507,6 +572,7 @@ SELECT p.record_id_l, p.record_id_r, p.match_probability, p.evidence,
          WHEN p.other_id THEN 'different_ids'
          WHEN p.other_name THEN 'different_names'
          WHEN p.twins THEN 'twins'
+         WHEN p.same_source THEN 'same_source'
          WHEN p.other_sex THEN 'different_sex'
          WHEN p.other_birth_date THEN 'different_birth_dates'
          WHEN p.other_family THEN 'different_families'
@@ -569,6 +635,7 @@ CREATE OR REPLACE MACRO link_conflict(f, a) AS
         AND len(list_intersect(f.guardian_ids, a.guardian_ids)) = 0
         AND len(list_intersect(f.phones, a.phones)) = 0
         AND f.residence_town <> a.residence_town)
+    OR (f.one_per_person AND f.source = a.source AND f.record_id <> a.record_id)
     OR (f.placeholder_parent_pinyin IS NOT NULL AND a.mother_pinyin IS NOT NULL
         AND a.mother_pinyin <> f.placeholder_parent_pinyin
         AND NOT list_contains(a.guardian_pinyins, f.placeholder_parent_pinyin));
@@ -603,7 +670,7 @@ JOIN link_input AS f ON f.record_id = gf.record_id
 JOIN link_groups AS ga ON ga.group_id = c.anchor_group
 JOIN link_input AS a ON a.record_id = ga.record_id
 GROUP BY c.free_group, c.anchor_group
-HAVING bool_or(f.birth_date = a.birth_date
+HAVING min(f.name_support) >= 2 AND bool_or(f.birth_date = a.birth_date
                AND (len(list_intersect(f.guardian_pinyins, a.guardian_pinyins)) > 0
                     OR len(list_intersect(f.guardian_ids, a.guardian_ids)) > 0
                     OR len(list_intersect(f.phones, a.phones)) > 0))
@@ -636,10 +703,10 @@ CREATE OR REPLACE TEMP TABLE link_placeholder_candidates AS
 SELECT g.group_id AS free_group, n.cluster_id AS anchor_group,
     max(e.match_probability) AS strength, max(e.match_weight) AS weight
 FROM (SELECT record_id_l AS one, record_id_r AS other, match_probability, match_weight
-      FROM link_edges WHERE match_probability >= {match}
+      FROM link_edges WHERE match_probability >= {review}
       UNION ALL
       SELECT record_id_r, record_id_l, match_probability, match_weight
-      FROM link_edges WHERE match_probability >= {match}) AS e
+      FROM link_edges WHERE match_probability >= {review}) AS e
 JOIN link_groups AS g ON g.placeholder AND g.record_id = e.one
 JOIN link_named AS n ON n.record_id = e.other
 GROUP BY ALL;
@@ -653,13 +720,23 @@ WHERE c.strength = 1.0 OR NOT EXISTS (
     JOIN link_input AS a ON a.record_id = na.record_id
     WHERE gf.group_id = c.free_group AND link_conflict(f, a));
 
+-- A placeholder joins its strongest child if linked above the match threshold and no other
+-- child nearly as strongly; or, linked between the two thresholds, if that child is its
+-- only candidate and it the child's only placeholder candidate (one newborn, one named
+-- child born that day in the family's surname: each is the other's only explanation).
 CREATE OR REPLACE TEMP TABLE link_placeholder_attach AS
-SELECT free_group, anchor_group, strength,
-    count(*) OVER (PARTITION BY free_group) AS choices,
-    coalesce(weight - lead(weight) OVER (PARTITION BY free_group
-                                         ORDER BY weight DESC, anchor_group), 99) AS margin
-FROM link_placeholder_links
-QUALIFY row_number() OVER (PARTITION BY free_group ORDER BY weight DESC, anchor_group) = 1;
+SELECT *,
+    strength = 1.0 OR (strength >= {match} AND (choices = 1 OR margin >= 1))
+        OR (choices = 1 AND rivals = 1) AS attaches
+FROM (
+    SELECT free_group, anchor_group, strength,
+        count(*) OVER (PARTITION BY free_group) AS choices,
+        count(*) OVER (PARTITION BY anchor_group) AS rivals,
+        coalesce(weight - lead(weight) OVER (PARTITION BY free_group
+                                             ORDER BY weight DESC, anchor_group), 99) AS margin,
+        row_number() OVER (PARTITION BY free_group ORDER BY weight DESC, anchor_group) AS rank
+    FROM link_placeholder_links)
+WHERE rank = 1;
 
 -- The questions: a named group that also links to another ID child, a placeholder group
 -- that links to several children (asked of each). Each is put on the strongest scored
@@ -671,7 +748,7 @@ JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choice
 UNION ALL
 SELECT l.free_group, l.anchor_group FROM link_placeholder_links AS l
 JOIN link_placeholder_attach AS chosen ON chosen.free_group = l.free_group
-    AND chosen.choices > 1 AND chosen.margin < 1 AND chosen.strength < 1.0;
+    AND chosen.choices > 1 AND NOT chosen.attaches;
 
 CREATE OR REPLACE TEMP TABLE link_ambiguous AS
 SELECT e.record_id_l, e.record_id_r, e.match_probability,
@@ -701,12 +778,36 @@ QUALIFY row_number() OVER (
 CREATE OR REPLACE TEMP TABLE link_clusters AS
 SELECT record_id, cluster_id FROM link_named
 UNION ALL
-SELECT g.record_id,
-    CASE WHEN a.choices = 1 OR a.margin >= 1 OR a.strength = 1.0 THEN a.anchor_group
-         ELSE g.group_id END
+SELECT g.record_id, CASE WHEN a.attaches THEN a.anchor_group ELSE g.group_id END
 FROM link_groups AS g LEFT JOIN link_placeholder_attach AS a ON a.free_group = g.group_id
 WHERE g.placeholder;
+
+-- An uncertain pair is no longer a question once stronger evidence placed its records: in
+-- one child, or a record without an ID joined to another child above the match threshold
+-- (or as a placeholder's only explanation). It is kept as evidence, 'settled'.
+CREATE OR REPLACE TEMP TABLE link_placed AS
+SELECT g.record_id FROM link_groups AS g
+JOIN link_attach AS a ON a.free_group = g.group_id AND a.strength >= {match}
+UNION ALL
+SELECT g.record_id FROM link_groups AS g
+JOIN link_placeholder_attach AS a ON a.free_group = g.group_id AND a.attaches;
+
+UPDATE link_review AS r SET reason = 'settled', queued = false
+FROM link_clusters AS a, link_clusters AS b
+WHERE r.reason = 'uncertain' AND a.record_id = r.record_id_l AND b.record_id = r.record_id_r
+  AND (a.cluster_id = b.cluster_id
+       OR r.record_id_l IN (SELECT record_id FROM link_placed)
+       OR r.record_id_r IN (SELECT record_id FROM link_placed));
 """
+
+
+def _sql_list(values: list[str]) -> str:
+    """A SQL list of string literals for IN (never empty: IN () is not SQL)."""
+    return "(" + ", ".join(quote(value) for value in values or [""]) + ")"
+
+
+# Name levels of two different names that look or sound alike (twins are often named so).
+_ALIKE = ("读音相近", "只有一个字不同", "姓相同、名读音相近")
 
 
 def _gamma(comparison: str, label: str) -> int:
@@ -715,8 +816,12 @@ def _gamma(comparison: str, label: str) -> int:
     return len(labels) - 1 - labels.index(label)
 
 
-def _decide(con: Connection, match_threshold: float, decisions: str | None) -> None:
-    below = max(0.0, match_threshold - 1e-6)
+def _decide(
+    con: Connection, match_threshold: float, review_threshold: float, decisions: str | None
+) -> None:
+    # A pair the rules keep apart is capped below the review threshold: no step that
+    # links at either threshold ever uses it (it is still listed, as evidence).
+    below = max(0.0, review_threshold - 1e-6)
     if decisions is None:
         run(
             con,
@@ -732,6 +837,11 @@ def _decide(con: Connection, match_threshold: float, decisions: str | None) -> N
             evidence=evidence_sql(),
             decisions=ident(decisions),
             birth_exact=_gamma("birth_date", "相同"),
-            names_alike=f"({_gamma('name', '读音相近')}, {_gamma('name', '姓相同、名读音相近')})",
+            names_alike=_sql_list(
+                [
+                    str(_gamma("name", level))
+                    for level in ("读音相近", "只有一个字不同", "姓相同、名读音相近")
+                ]
+            ).replace("'", ""),
         ),
     )

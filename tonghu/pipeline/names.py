@@ -95,6 +95,9 @@ _FIELDS: list[pa.Field[Any]] = [
     *(pa.field(name, pa.string()) for name in _PLACEHOLDER_TEXT),
     pa.field("twin_marker", pa.string()),
     pa.field("chars", pa.list_(pa.string()), nullable=False),
+    # The pinyin of a two-character given name read backwards (徐昊天 -> tianhao): a clerk
+    # who swaps the characters, or swaps them and picks a homophone, writes this.
+    pa.field("given_swapped_pinyin", pa.string()),
 ]
 SCHEMA = pa.schema(_FIELDS)
 
@@ -302,6 +305,7 @@ def _row(name: str, simplified: str) -> tuple[object, ...]:
         placeholder.sex if placeholder else None,
         placeholder.twin if placeholder else None,
         parts.chars,
+        _spell(parts.given[::-1]) if parts.given and len(parts.given) == 2 else None,
     )
 
 

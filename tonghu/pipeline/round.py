@@ -155,7 +155,9 @@ def run_round(
             county = plan.county or _infer_county(con, plan.divisions)
             prior = plan.prior(county)
             if prior.app_feeds:
-                _add_app_feeds(con, plan, prior, work=Path(work), intake=intake.records)
+                _add_app_feeds(
+                    con, plan, prior, county=county, work=Path(work), intake=intake.records
+                )
             profile = prior.profile or plan.profile
             output = RoundOutput(folder=folder, county=county)
             with clock.step("link"):
@@ -227,7 +229,11 @@ def _ingest(plan: RoundInput, folder: Path) -> IngestResult:
             "（文件名须以数据源名称开头，如 police_residence_2025H1.csv）"
         )
     return ingest(
-        plan.files, divisions=plan.divisions, out_dir=folder, memory_limit=plan.memory_limit
+        plan.files,
+        divisions=plan.divisions,
+        out_dir=folder,
+        memory_limit=plan.memory_limit,
+        county=plan.county,
     )
 
 
@@ -252,10 +258,12 @@ def _infer_county(con: Connection, divisions: pa.Table) -> str:
 
 
 def _add_app_feeds(
-    con: Connection, plan: RoundInput, prior: Prior, *, work: Path, intake: Path
+    con: Connection, plan: RoundInput, prior: Prior, *, county: str, work: Path, intake: Path
 ) -> None:
     """Read the app's rows like any feed and add them to the round's records."""
-    extra = ingest(prior.app_feeds, divisions=plan.divisions, out_dir=work / "app-feeds")
+    extra = ingest(
+        prior.app_feeds, divisions=plan.divisions, out_dir=work / "app-feeds", county=county
+    )
     run(
         con,
         f"CREATE OR REPLACE VIEW records AS SELECT * FROM read_parquet({quote(str(intake))}) "
@@ -284,6 +292,9 @@ def _link(
         decisions=decisions,
     )
 
+
+# What recognises a child whose records were re-numbered (tonghu.pipeline.identity).
+_FACTS = "name, birth_date, phone, mother_name, guardian_name"
 
 _PREVIOUS = """
 CREATE OR REPLACE TEMP TABLE previous_children AS
@@ -324,6 +335,20 @@ def _identity(con: Connection, prior: Prior, *, county: str, clusters: str) -> s
            SELECT DISTINCT source || '|' || record_key AS record_id, id_number
            FROM records WHERE id_valid""",
     )
+    previous_facts = None
+    if prior.folder is not None and (prior.folder / RESULT_FILES["records"]).exists():
+        records = quote(str(prior.folder / RESULT_FILES["records"]))
+        run(
+            con,
+            f"""CREATE OR REPLACE TEMP VIEW previous_facts AS
+                SELECT child_id, {_FACTS} FROM read_parquet({records})""",
+        )
+        previous_facts = "previous_facts"
+    run(
+        con,
+        f"""CREATE OR REPLACE TEMP VIEW round_facts AS
+            SELECT source || '|' || record_key AS record_id, {_FACTS} FROM records""",
+    )
     identity = assign_child_ids(
         con,
         clusters=clusters,
@@ -332,6 +357,8 @@ def _identity(con: Connection, prior: Prior, *, county: str, clusters: str) -> s
         prefix=county,
         first_serial=prior.first_serial,
         width=CHILD_SERIAL_WIDTH,
+        facts="round_facts",
+        previous_facts=previous_facts,
     )
     run(
         con,
@@ -474,6 +501,12 @@ def _summary(
         "new_children": int(new),
         "merged": int(merged),
         "split": int(split),
+        # Residence addresses without a code that named no place of the division table, or
+        # a county name several counties share that nothing in the row settled.
+        "addresses": {
+            "unresolved": int(intake.warnings["residence_unresolved"]),
+            "ambiguous": int(intake.warnings["residence_ambiguous"]),
+        },
         "review_pairs": int(review),  # queued for people (人工核实)
         "rule_decided_pairs": int(decided),  # kept apart by the rules, kept as evidence
         "pairs_scored": pairs,

@@ -39,6 +39,10 @@ class Source:
     label: str
     key: str  # field of the record key
     columns: tuple[Column, ...]
+    # The record key is a number the agency gives each person once (医保个人编号,
+    # 残疾人证号): two records of the source under different keys are two children, even
+    # twins of one name (杨子轩/杨梓轩) that nothing else tells apart.
+    one_per_person: bool = False
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -268,6 +272,7 @@ SOURCES: tuple[Source, ...] = (
             _c("残疾等级", "disability_grade"),
             _c("发证日期", "issued_on", Kind.DATE),
         ),
+        one_per_person=True,
     ),
     Source(
         "medical_insurance",
@@ -282,6 +287,7 @@ SOURCES: tuple[Source, ...] = (
             _enum("参保状态", "insurance_status", ("参保缴费", "暂停", "终止")),
             _c("参保日期", "insured_on", Kind.DATE),
         ),
+        one_per_person=True,
     ),
 )
 SOURCES_BY_NAME = {source.name: source for source in SOURCES}
