@@ -152,6 +152,12 @@ def generate_next(
     records new keys (the others keep them). ``seed`` and ``noise`` default to the previous
     round's. True child ids stay the same for the same child.
     """
+    chosen = tuple(dict.fromkeys(reissue))
+    _check_changes(
+        shares={"leave_share": leave_share, "arrive_share": arrive_share,
+                "birth_share": birth_share},
+        reissue=chosen,
+    )  # fmt: skip
     state = read_state(previous)
     history = list(state["rounds"])
     rounds = tuple(round_from_json(item) for item in history)
@@ -159,17 +165,7 @@ def generate_next(
     last = rounds[-1]
     settings = last.noise if noise is None else _settings(noise)
     seed = last.seed if seed is None else seed
-    chosen = tuple(dict.fromkeys(reissue))
-    _check_next(
-        previous=previous,
-        out_dir=out_dir,
-        as_of=as_of,
-        after=last.as_of,
-        seed=seed,
-        shares={"leave_share": leave_share, "arrive_share": arrive_share,
-                "birth_share": birth_share},
-        reissue=chosen,
-    )  # fmt: skip
+    _check_next(previous=previous, out_dir=out_dir, as_of=as_of, after=last.as_of, seed=seed)
     outcome = history[-1]["result"]
     spec = RoundSpec(
         as_of=as_of,
@@ -472,21 +468,19 @@ def _check_as_of(as_of: date) -> None:
         raise SynthError(msg)
 
 
-def _check_next(
-    *,
-    previous: Path,
-    out_dir: Path,
-    as_of: date,
-    after: date,
-    seed: int,
-    shares: dict[str, float],
-    reissue: tuple[str, ...],
-) -> None:
+def _check_next(*, previous: Path, out_dir: Path, as_of: date, after: date, seed: int) -> None:
     _check_seed(seed)
     _check_as_of(as_of)
     if as_of <= after:
         msg = f"下一轮的摸排基准日 {as_of.isoformat()} 应晚于上一轮的 {after.isoformat()}"
         raise SynthError(msg)
+    if out_dir.resolve() == previous.resolve():
+        msg = f"下一轮的输出目录不能是上一轮的目录 {previous}"
+        raise SynthError(msg)
+    _check_out_dir(out_dir)
+
+
+def _check_changes(*, shares: dict[str, float], reissue: tuple[str, ...]) -> None:
     labels = {"leave_share": "迁出比例", "arrive_share": "迁入比例", "birth_share": "新生儿比例"}
     for name, value in shares.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
@@ -500,10 +494,6 @@ def _check_next(
     if fixed:
         msg = f"{'、'.join(fixed)} 的记录编号由身份证号构成，不能重新编号"
         raise SynthError(msg)
-    if out_dir.resolve() == previous.resolve():
-        msg = f"下一轮的输出目录不能是上一轮的目录 {previous}"
-        raise SynthError(msg)
-    _check_out_dir(out_dir)
 
 
 def _check_out_dir(out_dir: Path) -> None:

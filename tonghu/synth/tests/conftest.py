@@ -95,3 +95,37 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
     out_dir = tmp_path_factory.mktemp("synth") / "county"
     summary = generate(out_dir=out_dir, children=CHILDREN, seed=SEED, as_of=AS_OF)
     return County(out_dir, summary)
+
+
+def intake_mismatches(county: Path, work: Path) -> list[tuple[object, ...]]:
+    """Rows that feed intake (tonghu.pipeline) accepts or rejects other than the county's
+    truth/records.csv says: (source, file, row, expected reasons, reasons got)."""
+    import duckdb  # noqa: PLC0415 - only the tests that ingest pay for these imports
+
+    from tonghu.pipeline.ingest import ingest  # noqa: PLC0415
+    from tonghu.pipeline.places import read_division_table  # noqa: PLC0415
+    from tonghu.pipeline.read import plan_folder  # noqa: PLC0415
+
+    files, _ = plan_folder(county / "feeds")
+    result = ingest(files, divisions=read_division_table(county / "divisions.csv"), out_dir=work)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE truth AS SELECT * FROM read_csv(?, all_varchar = true)",
+        [str(county / "truth" / "records.csv")],
+    )
+    con.execute(
+        """CREATE TABLE got AS
+           SELECT file, coalesce(sheet, '') AS sheet, row::VARCHAR AS row, '' AS reasons
+           FROM read_parquet($1)
+           UNION ALL
+           SELECT file, coalesce(sheet, ''), row::VARCHAR, array_to_string(reasons, ';')
+           FROM read_parquet($2)""",
+        [str(result.records), str(result.rejects)],
+    )
+    return con.execute(
+        """SELECT t.source, t.file, t.row, t.expected_reject, g.reasons
+           FROM truth AS t LEFT JOIN got AS g
+             ON g.file = t.file AND g.sheet = coalesce(t.sheet, '') AND g.row = t.row
+           WHERE t.identical_repeat = '0'
+             AND (g.row IS NULL OR g.reasons <> coalesce(t.expected_reject, ''))"""
+    ).fetchall()

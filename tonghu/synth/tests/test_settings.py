@@ -30,7 +30,7 @@ from tonghu.synth import (
 )
 from tonghu.synth.columns import SOURCE_BY_NAME, Kind
 from tonghu.synth.settings import FIELDS
-from tonghu.synth.tests.conftest import AS_OF, County, Sheet
+from tonghu.synth.tests.conftest import AS_OF, County, Sheet, intake_mismatches
 
 SMALL = NoiseSettings(boundary_cases=False)
 CHILDREN = 300
@@ -452,7 +452,13 @@ def test_a_reused_key_follows_the_row_that_owns_it(noisy: County) -> None:
     assert checked
 
 
-def test_twins_with_similar_names_and_birth_dates_a_day_off(noisy: County) -> None:
+def test_intake_of_a_noisy_county_matches_its_truth(noisy: County, tmp_path: Path) -> None:
+    """Reused keys, repeats and copies without identity are rejected exactly as the truth
+    says, whatever the settings."""
+    assert intake_mismatches(noisy.out_dir, tmp_path) == []
+
+
+def test_twins_with_similar_names(noisy: County) -> None:
     pairs = _twins(noisy)
     assert pairs
     assert any(_similar(pair) and pair[0]["name"] != pair[1]["name"] for pair in pairs)
