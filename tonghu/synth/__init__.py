@@ -82,7 +82,7 @@ STATE_FILE = "synth.json"  # in truth/
 STATE_FORMAT = 1
 DEFAULT_LEAVE_SHARE = 0.05
 DEFAULT_ARRIVE_SHARE = 0.05
-DEFAULT_BIRTH_SHARE = 0.06
+DEFAULT_BIRTH_SHARE = 0.04
 # A key made of the holder's ID number cannot be re-issued.
 NOT_REISSUABLE = frozenset({"disability_cert"})
 

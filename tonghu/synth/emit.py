@@ -249,11 +249,10 @@ class FeedWriter:
         """Write the rows of ``child``'s records and, given ``classify``, its truth (computed
         without the records whose row reuses another record's key: a round rejects them)."""
         light = bool(child.scenario)
-        routed = [
-            (record, self.outputs[record.source], self._route(self.outputs[record.source].plan,
-                                                              child, record))
-            for record in child.records
-        ]  # fmt: skip
+        routed = []
+        for record in child.records:
+            output = self.outputs[record.source]
+            routed.append((record, output, self._route(output.plan, child, record)))
         reused = self._reused_keys(routed) if self.settings.key_reuse and not light else {}
         if classify is not None:
             kept = child
@@ -488,10 +487,11 @@ class FeedWriter:
         place.table.append(written.row)
         place.rows += 1
         name = output.source.name
-        self._fingerprint.update(f"{name}\t{written.key}\t{child.child_id}\t{expected}\n".encode())
+        key = written.key
+        child_id = child.child_id
+        self._fingerprint.update(f"{name}\t{key}\t{child_id}\t{expected}\n".encode())
         self._records.writerow((
-            name, written.key, child.child_id, expected, int(repeat), place.file, place.sheet,
-            place.rows,
+            name, key, child_id, expected, int(repeat), place.file, place.sheet, place.rows,
         ))  # fmt: skip
         for column, kind in noise:
             self._noise.writerow((name, place.file, place.sheet, place.rows, column, kind))

@@ -38,12 +38,13 @@ from tonghu.synth.model import (
     Child,
     Family,
     ParentState,
+    Record,
     Value,
 )
 from tonghu.synth.population import CHILDREN_PER_FAMILY, Population
 from tonghu.synth.records import YES, Keys
 from tonghu.synth.settings import DEFAULT_SETTINGS, NoiseSettings
-from tonghu.synth.truth import CURRENT_EDU_STATUSES, ENROLLED_STATUSES, age_at
+from tonghu.synth.truth import ALWAYS_CURRENT, CURRENT_EDU_STATUSES, ENROLLED_STATUSES, age_at
 
 # Records that exist only while the child lives here: gone when the family moves away.
 WHILE_RESIDENT = frozenset({"health_child", "cdc_vaccination", "self_declaration", "visit_survey"})
@@ -112,7 +113,7 @@ class Evolution:
         self._shards = shards
         self._newborns = 0
         self._newborn_base = spec.first_ordinal + spec.arrivals
-        self.last_ordinal = 0
+        self.last_ordinal = spec.first_ordinal  # the largest ordinal of the county so far
 
     # Families that were here before ----------------------------------------------------------
     def evolve(self, family: list[Child]) -> None:
@@ -354,6 +355,23 @@ class Evolution:
             for child in children:
                 child.change = ARRIVED
                 pop.add_records(child)
+                if not any(_current(record) for record in child.records):
+                    # Every arrival has come to some department's notice: at least a
+                    # residence registration.
+                    arrived = max(family.arrival, child.person.birth)
+                    registered = self.dice.day_between(arrived, self.as_of)
+                    child.records.insert(
+                        0, self.make.police(child, registered=registered, arrived=arrived)
+                    )
             ordinal += len(children)
             self.last_ordinal = max(self.last_ordinal, ordinal - 1)
             yield children
+
+
+def _current(record: Record) -> bool:
+    """policy.md §1: a record that shows the child living here."""
+    if record.source == "police_residence":
+        return record.values.get("状态") != "注销"
+    if record.source == "edu_migrant":
+        return record.values.get("学籍状态") in CURRENT_EDU_STATUSES
+    return record.source in ALWAYS_CURRENT

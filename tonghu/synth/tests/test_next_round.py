@@ -231,6 +231,32 @@ def test_a_third_round_and_keys_kept_everywhere(
     assert [r["as_of"] for r in state["rounds"]] == ["2025-06-30", "2025-12-31", "2026-06-30"]
 
 
+def test_a_round_without_newcomers_then_one_with(tmp_path: Path) -> None:
+    small = NoiseSettings(boundary_cases=False)
+    generate(out_dir=tmp_path / "r1", children=50, seed=2, as_of=AS_OF, noise=small)
+    quiet = generate_next(
+        previous=tmp_path / "r1",
+        out_dir=tmp_path / "r2",
+        as_of=NEXT_AS_OF,
+        leave_share=0,
+        arrive_share=0,
+        birth_share=0,
+    )
+    assert (quiet.children, quiet.last_ordinal) == (50, 50)
+    busy = generate_next(
+        previous=tmp_path / "r2",
+        out_dir=tmp_path / "r3",
+        as_of=date(2026, 6, 30),
+        arrive_share=0.2,
+        birth_share=1.0,
+    )
+    rows = County(tmp_path / "r3", busy).truth("children.csv")
+    numbers = [int(row["true_child_id"][1:]) for row in rows]
+    assert len(numbers) == len(set(numbers)) == busy.children > 60
+    assert min(n for n in numbers if n > 50) == 51
+    assert busy.last_ordinal == max(numbers)
+
+
 def test_noise_of_the_next_round(rounds: tuple[County, County], tmp_path: Path) -> None:
     first, _ = rounds
     summary = generate_next(

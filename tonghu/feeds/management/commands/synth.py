@@ -113,8 +113,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--birth-share",
             dest="birth_share",
-            default="0.06",
-            help="下一轮：母亲 20–42 岁的家庭两轮之间生育的概率（默认 0.06）",
+            default="0.04",
+            help="下一轮：母亲 20–42 岁的家庭两轮之间生育的概率（默认 0.04）",
         )
         parser.add_argument(
             "--reissue",
