@@ -224,7 +224,9 @@ class FeedWriter:
             or settings.hukou_code_missing
             or self._address_styles
         )
-        # (source, part index) -> the last original record written there (for key_reuse).
+        # (source, part index) -> the last original record written there (for key_reuse), as
+        # it was written: a later round's evolution changes records in place (keys, status)
+        # while this round is being replayed, and the replay must draw as the original did.
         self._last: dict[tuple[str, int], Record] = {}
         self._last_rows: dict[tuple[str, int], list[Cell]] = {}
         self._fingerprint = hashlib.blake2b(digest_size=16)
@@ -277,7 +279,8 @@ class FeedWriter:
             written = self._write(
                 output, index, child, written_record, light=light, known_noise=marks
             )
-            self._last[(record.source, index)] = record
+            if self.settings.key_reuse:
+                self._last[(record.source, index)] = _snapshot(record)
             if record.derive_extras:
                 self._extras(output, index, child, written_record, written)
 
@@ -602,6 +605,11 @@ class FeedWriter:
         for handle in self._truth_handles:
             handle.close()
         return rows
+
+
+def _snapshot(record: Record) -> Record:
+    """A copy of ``record`` that later changes to it do not reach (its values are immutable)."""
+    return Record(record.source, record.key, dict(record.values), record.derive_extras)
 
 
 def _content(record: Record, source: Source) -> dict[str, Value]:

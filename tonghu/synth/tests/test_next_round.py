@@ -311,3 +311,58 @@ def test_intake_of_the_next_round_matches_its_truth(
     rounds: tuple[County, County], tmp_path: Path
 ) -> None:
     assert intake_mismatches(rounds[1].out_dir, tmp_path) == []
+
+
+# Every setting moderately high at once (the shares of each group sum to at most 1).
+NOISY = {
+    **{name: 0.2 for name in synth.NOISE_FIELDS if name != "boundary_cases"},
+    "name_noise": 3.0,
+    "repeat_rows": 0.1,
+    "duplicate_key_rows": 0.1,
+    "missing_name_rows": 0.05,
+    "missing_identity_rows": 0.05,
+    "missing_both_rows": 0.05,
+    "key_reuse": 0.3,
+}
+
+
+@pytest.mark.parametrize(
+    ("noise", "children"),
+    [
+        ({"boundary_cases": False, "key_reuse": 0.02}, 160),
+        ({"boundary_cases": False, "key_reuse": 0.5}, 160),
+        (NOISY, 400),
+    ],
+    ids=["key_reuse", "key_reuse_high", "everything"],
+)
+def test_next_rounds_of_a_noisy_county(
+    tmp_path: Path, noise: dict[str, object], children: int
+) -> None:
+    """The earlier rounds replay exactly whatever the noise: key_reuse used to draw against
+    the previous record of a file after a later round had changed it in place."""
+    settings = NoiseSettings.from_mapping(noise)
+    generate(out_dir=tmp_path / "r1", children=children, seed=5, as_of=AS_OF, noise=settings)
+    second = generate_next(previous=tmp_path / "r1", out_dir=tmp_path / "r2", as_of=NEXT_AS_OF)
+    third = _busy_round(tmp_path / "r2", tmp_path / "r3")
+    assert (second.round_number, third.round_number) == (2, 3)
+    assert second.noise == third.noise == settings
+    for number in (1, 2, 3):
+        county = County(tmp_path / f"r{number}", second)
+        kinds = Counter(row["kind"] for row in county.truth("noise.csv"))
+        assert kinds["key_reuse"], number
+    again = _busy_round(tmp_path / "r2", tmp_path / "again")
+    assert again.rows_by_source == third.rows_by_source
+    assert _digest(tmp_path / "again") == _digest(tmp_path / "r3")
+
+
+def _busy_round(previous: Path, out_dir: Path) -> synth.SynthSummary:
+    """A next round with many leavers, arrivals and births, every source keeping its keys."""
+    return generate_next(
+        previous=previous,
+        out_dir=out_dir,
+        as_of=date(2026, 6, 30),
+        leave_share=0.2,
+        arrive_share=0.2,
+        birth_share=0.3,
+        reissue=(),
+    )
