@@ -691,9 +691,37 @@ SELECT free_group, anchor_group, strength,
 FROM link_group_links
 QUALIFY row_number() OVER (PARTITION BY free_group ORDER BY strength DESC, anchor_group) = 1;
 
+-- Pairs the rules keep apart (capped): two groups holding such a pair never join one child.
+CREATE OR REPLACE TEMP TABLE link_apart AS
+SELECT record_id_l, record_id_r FROM link_pairs
+WHERE flat_conflict OR other_id OR other_name OR twins OR same_source OR other_sex
+    OR other_birth_date;
+
+CREATE OR REPLACE MACRO link_groups_conflict(a, b) AS
+    link_conflict(a, b) OR link_conflict(b, a)
+    OR EXISTS (SELECT 1 FROM link_apart AS x
+               WHERE x.record_id_l = least(a.record_id, b.record_id)
+                 AND x.record_id_r = greatest(a.record_id, b.record_id));
+
+-- Two groups drawn to one child may not belong together: an ID child with one sparse
+-- record (name, ID, birth date) draws every namesake born that day. A group that conflicts
+-- with a stronger group joining the same child stays apart, and the choice is asked.
+CREATE OR REPLACE TEMP TABLE link_rivals AS
+SELECT DISTINCT w.free_group, w.anchor_group
+FROM link_attach AS w JOIN link_attach AS s ON s.anchor_group = w.anchor_group
+    AND (s.strength > w.strength OR (s.strength = w.strength AND s.free_group < w.free_group))
+JOIN link_groups AS gw ON gw.group_id = w.free_group
+JOIN link_groups AS gs ON gs.group_id = s.free_group
+JOIN link_input AS a ON a.record_id = gw.record_id
+JOIN link_input AS b ON b.record_id = gs.record_id
+WHERE w.strength < 1.0 AND link_groups_conflict(a, b);
+
 CREATE OR REPLACE TEMP TABLE link_named AS
-SELECT g.record_id, coalesce(a.anchor_group, g.group_id) AS cluster_id
+SELECT g.record_id,
+    CASE WHEN r.free_group IS NULL THEN coalesce(a.anchor_group, g.group_id)
+         ELSE g.group_id END AS cluster_id
 FROM link_groups AS g LEFT JOIN link_attach AS a ON a.free_group = g.group_id
+LEFT JOIN link_rivals AS r ON r.free_group = g.group_id
 WHERE NOT g.placeholder;
 
 -- Step 2: placeholder groups join the child (with or without an ID) they are most strongly
@@ -727,11 +755,11 @@ WHERE c.strength = 1.0 OR NOT EXISTS (
 CREATE OR REPLACE TEMP TABLE link_placeholder_attach AS
 SELECT *,
     strength = 1.0 OR (strength >= {match} AND (choices = 1 OR margin >= 1))
-        OR (choices = 1 AND rivals = 1) AS attaches
+        OR (choices = 1 AND contenders = 1) AS attaches
 FROM (
     SELECT free_group, anchor_group, strength,
         count(*) OVER (PARTITION BY free_group) AS choices,
-        count(*) OVER (PARTITION BY anchor_group) AS rivals,
+        count(*) OVER (PARTITION BY anchor_group) AS contenders,
         coalesce(weight - lead(weight) OVER (PARTITION BY free_group
                                              ORDER BY weight DESC, anchor_group), 99) AS margin,
         row_number() OVER (PARTITION BY free_group ORDER BY weight DESC, anchor_group) AS rank
@@ -741,10 +769,29 @@ WHERE rank = 1;
 -- The questions: a named group that also links to another ID child, a placeholder group
 -- that links to several children (asked of each). Each is put on the strongest scored
 -- pair between the group and that child, with the pair's evidence.
+-- Twin placeholders of one mother drawn to one child: the stronger joins it.
+CREATE OR REPLACE TEMP TABLE link_placeholder_rivals AS
+SELECT DISTINCT w.free_group, w.anchor_group
+FROM link_placeholder_attach AS w
+JOIN link_placeholder_attach AS s ON s.anchor_group = w.anchor_group AND s.attaches
+    AND (s.strength > w.strength OR (s.strength = w.strength AND s.free_group < w.free_group))
+JOIN link_groups AS gw ON gw.group_id = w.free_group
+JOIN link_groups AS gs ON gs.group_id = s.free_group
+JOIN link_input AS a ON a.record_id = gw.record_id
+JOIN link_input AS b ON b.record_id = gs.record_id
+WHERE w.attaches AND w.strength < 1.0 AND link_groups_conflict(a, b);
+
+UPDATE link_placeholder_attach SET attaches = false
+WHERE free_group IN (SELECT free_group FROM link_placeholder_rivals);
+
 CREATE OR REPLACE TEMP TABLE link_questions AS
 SELECT l.free_group, l.anchor_group FROM link_group_links AS l
 JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choices > 1
     AND l.anchor_group <> chosen.anchor_group
+UNION ALL
+SELECT free_group, anchor_group FROM link_rivals
+UNION ALL
+SELECT free_group, anchor_group FROM link_placeholder_rivals
 UNION ALL
 SELECT l.free_group, l.anchor_group FROM link_placeholder_links AS l
 JOIN link_placeholder_attach AS chosen ON chosen.free_group = l.free_group
@@ -788,6 +835,7 @@ WHERE g.placeholder;
 CREATE OR REPLACE TEMP TABLE link_placed AS
 SELECT g.record_id FROM link_groups AS g
 JOIN link_attach AS a ON a.free_group = g.group_id AND a.strength >= {match}
+WHERE g.group_id NOT IN (SELECT free_group FROM link_rivals)
 UNION ALL
 SELECT g.record_id FROM link_groups AS g
 JOIN link_placeholder_attach AS a ON a.free_group = g.group_id AND a.attaches;

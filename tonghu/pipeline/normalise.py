@@ -205,10 +205,19 @@ def normalise_block(con: Connection, block: Block, *, view: str) -> None:
         if column.field in present
         and (warning := _warning(column.field, column.kind, column.values)) is not None
     ]
-    # A disability certificate's number is its holder's ID number plus two digits.
-    id_source = "nid(raw_record_key[1:18])" if source.name == "disability_cert" else "id_number"
-    if source.name == "disability_cert":
-        warnings.append("warn(NOT id_valid, 'record_key', 'invalid_id')")
+    # A record key that holds its holder's ID number (Source.id_in_key) gives the ID: the
+    # only one where the source has no ID column, else where the row's is missing or broken.
+    id_source = "id_number"
+    if source.id_in_key is not None:
+        embedded = f"nid({source.id_in_key})"
+        if "id_number" not in source.fields:
+            id_source = embedded
+            warnings.append("warn(NOT id_valid, 'record_key', 'invalid_id')")
+        else:
+            id_source = (
+                f"CASE WHEN NOT coalesce(id_valid(id_number), false) AND id_valid({embedded}) "
+                f"THEN {embedded} ELSE id_number END"
+            )
     raw_columns = ", ".join(_raw(name) for name in block.fields)
     content = ", ".join(f"coalesce({ident(name)}, '')" for name in block.fields)
     run(

@@ -43,6 +43,10 @@ class Source:
     # 残疾人证号): two records of the source under different keys are two children, even
     # twins of one name (杨子轩/杨梓轩) that nothing else tells apart.
     one_per_person: bool = False
+    # Where the record key holds its holder's ID number: SQL over ``raw_record_key`` (a
+    # disability certificate's number is the ID plus two digits; a 全国学籍号 is often "G"
+    # and the ID). It gives the record's ID where the row states none or a broken one.
+    id_in_key: str | None = None
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -146,6 +150,7 @@ SOURCES: tuple[Source, ...] = (
             _c("入学日期", "enrolled_on", Kind.DATE, "转入日期"),
             _enum("学籍状态", "school_status", ("在读", "休学", "转出", "辍学", "毕业")),
         ),
+        id_in_key="CASE WHEN upper(raw_record_key[1]) = 'G' THEN raw_record_key[2:19] END",
     ),
     Source(
         "health_child",
@@ -273,6 +278,7 @@ SOURCES: tuple[Source, ...] = (
             _c("发证日期", "issued_on", Kind.DATE),
         ),
         one_per_person=True,
+        id_in_key="raw_record_key[1:18]",
     ),
     Source(
         "medical_insurance",

@@ -55,6 +55,7 @@ noise_settings = st.builds(
     address_town_village=_share(0.3),
     address_street_office=_share(0.2),
     duplicate_key_rows=_share(0.02),
+    key_reuse=_share(0.02),
 )
 
 
