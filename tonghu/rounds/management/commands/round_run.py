@@ -12,9 +12,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tonghu.commands import option_county, option_date
+from tonghu.pipeline.errors import RoundError
 from tonghu.pipeline.ingest import NothingToIngestError
 from tonghu.pipeline.link import BlockTooLargeError
-from tonghu.pipeline.round import STEPS, RoundError
+from tonghu.pipeline.round import STEPS
 from tonghu.rounds.services import RoundRun, round_run
 
 ENGINES = ("duckdb", "spark")
@@ -102,5 +103,13 @@ def _report(console: Console, result: RoundRun) -> None:
     console.print(
         f"拒收 {rejected:,} 行（原因见 rejects.csv）；跳过文件 {len(summary['skipped'])} 个。"
     )
+    addresses = summary.get("addresses", {})
+    if addresses.get("unresolved") or addresses.get("ambiguous"):
+        console.print(
+            f"注意：{addresses.get('unresolved', 0):,} 条记录的现住址未写区划代码，"
+            "地址也未能对应到区划表中的地点；"
+            f"{addresses.get('ambiguous', 0):,} 条的县区名称为多个县区共用、无法确定。"
+            "这些儿童的现居住地按其他记录认定，请核对数据（见 summary.json 各文件的 warnings）。"
+        )
     for path in result.exported:
         console.print(f"已写出 {path}")
