@@ -59,7 +59,8 @@ def test_a_broken_invariant_stops_the_round_naming_the_step(
     error = raised.value
     assert isinstance(error, RoundError)  # shown like any round error, in Chinese
     assert error.step == "identity"
-    assert "儿童编号" in str(error) and "1 个儿童编号被分给了不止一组记录" in str(error)
+    assert "儿童编号" in str(error)
+    assert "1 个儿童编号被分给了不止一组记录" in str(error)
     assert "台账保持不变" in str(error)
     assert error.diagnosis == tmp_path / "round" / DIAGNOSIS_FOLDER
     assert (error.diagnosis / "child_ids.parquet").is_file()
