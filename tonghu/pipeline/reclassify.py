@@ -45,7 +45,8 @@ def reclassify_child(
 ) -> Reclassified:
     """Classify ``child_id`` from its records in ``round_records`` (a round's records.parquet,
     or None for a child no round has seen) and the rows of ``new_feeds``, all of which
-    belong to this child."""
+    belong to this child. The caller opens ``round_records`` through the round store's check
+    (tonghu.rounds.store.round_store_file), so that they are never another database's."""
     with tempfile.TemporaryDirectory(prefix="tonghu-reclassify-") as work:
         intake = ingest(new_feeds, divisions=divisions, out_dir=Path(work) / "intake")
         con = connect(memory_limit="256MB", temp_dir=Path(work))

@@ -32,6 +32,9 @@ class Round(models.Model):
     summary = models.JSONField("本轮概况", default=dict, blank=True)
     model_json = models.TextField("比对模型参数", blank=True)
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # The random token written beside the round's results in the store (tonghu.rounds.store):
+    # results found under this round's id without it are another database's, or stale.
+    store_token = models.CharField("结果文件标识", max_length=32, blank=True)
 
     class Meta:
         verbose_name = "监测摸排轮次"

@@ -28,13 +28,13 @@ from tonghu.divisions.codes import Level
 from tonghu.divisions.models import Division
 from tonghu.divisions.selectors import county_division, division_table
 from tonghu.linkage.services import decisions_file, decisions_fingerprint
+from tonghu.pipeline.errors import RoundError
 from tonghu.pipeline.export import write_export
 from tonghu.pipeline.read import FeedFile, SkippedFile, plan_folder
 from tonghu.pipeline.round import (
     MODEL_FILE,
     Prior,
     Progress,
-    RoundError,
     RoundInput,
     RoundOutput,
     kill_point,
@@ -43,6 +43,14 @@ from tonghu.pipeline.round import (
 from tonghu.policy import Profile, ProfileError, load_profile
 from tonghu.rounds.loading import LoadCounts, load_results
 from tonghu.rounds.models import Round, RoundStatus
+from tonghu.rounds.store import (
+    open_round_store,
+    round_store_ok,
+    store_folder,
+    store_mark,
+    store_token_in,
+    store_token_new,
+)
 from tonghu.services.lists import county_has_list, lists_fingerprint, profile_in_force
 from tonghu.visits.feed import write_visit_feeds
 from tonghu.visits.selectors import visits_fingerprint, visits_for_round
@@ -101,10 +109,13 @@ def round_run(
     store.mkdir(parents=True, exist_ok=True)
     store_recover(store)
     done = Round.objects.filter(as_of=as_of, input_hash=fingerprint, status=RoundStatus.DONE)
-    kept = next((r for r in done if _store(r).is_dir()), None)
+    # Only results that are this round's own count (not another database's sharing the
+    # store, nor missing after a restore): otherwise the round runs again and replaces them.
+    kept = next((r for r in done if round_store_ok(r)), None)
     if kept is not None:
         tell("export")
-        return RoundRun(round=kept, unchanged=True, exported=write_export(_store(kept), export_dir))
+        exported = write_export(open_round_store(kept), export_dir)
+        return RoundRun(round=kept, unchanged=True, exported=exported)
     divisions = division_table()
     if divisions.num_rows == 0:
         raise RoundError("数据库中还没有区划表：请先运行 tonghu divisions load 载入区划表。")
@@ -138,7 +149,7 @@ def round_run(
     return RoundRun(
         round=round_,
         unchanged=False,
-        exported=write_export(_store(round_), export_dir),
+        exported=write_export(open_round_store(round_), export_dir),
         counts=counts,
     )
 
@@ -187,10 +198,6 @@ def _fingerprint(files: list[FeedFile], *, as_of: dt.date, policy: Profile, engi
     return digest.hexdigest()
 
 
-def _store(round_: Round) -> Path:
-    return Path(settings.ROUND_STORE_DIR) / str(round_.pk)
-
-
 def _county_division(code: str) -> Division:
     county = county_division(code)
     if county is None:
@@ -211,9 +218,8 @@ def _prior(county: str, as_of: dt.date, work: Path) -> Prior:
         .order_by("-as_of")
         .first()
     )
-    folder = _store(previous) if previous is not None else None
-    if folder is not None and not folder.is_dir():
-        raise RoundError(f"上一轮（{previous.as_of:%Y-%m-%d}）的结果文件缺失：{folder}")  # type: ignore[union-attr]
+    # The previous round's results, refused (in Chinese) unless they are its own.
+    folder = open_round_store(previous) if previous is not None else None
     latest = Child.objects.filter(
         child_id__startswith=county, first_round__as_of__lt=as_of
     ).aggregate(latest=Max("child_id"))["latest"]
@@ -266,6 +272,9 @@ def _keep(
         round_.summary = output.summary
         round_.model_json = (output.folder / MODEL_FILE).read_text(encoding="utf-8")
         round_.completed_at = completed_at = timezone.now()
+        # The results and the row name the same token: it moves into the store with them.
+        round_.store_token = store_token_new()
+        store_mark(output.folder, round_id=round_.pk, token=round_.store_token)
         round_.save()
         audit_record(
             actor=acting_user,
@@ -279,7 +288,7 @@ def _keep(
         kill_point("load.commit")
     kill_point("store.swap")
     with _store_lock(Path(settings.ROUND_STORE_DIR)):
-        _swap_in(output.folder, _store(round_))
+        _swap_in(output.folder, store_folder(round_))
     return round_, counts
 
 
@@ -305,8 +314,12 @@ def _committed(work: Path) -> Round | None:
         return None
     if not (work / RESULTS).is_dir():
         return None
+    # The token too: a work folder another database sharing the store left is not ours.
     return Round.objects.filter(
-        pk=stamp["round"], status=RoundStatus.DONE, completed_at=completed_at
+        pk=stamp["round"],
+        status=RoundStatus.DONE,
+        completed_at=completed_at,
+        store_token=store_token_in(work / RESULTS) or "-",
     ).first()
 
 
@@ -365,7 +378,7 @@ def store_recover(store: Path) -> None:
                 continue
             committed = _committed(work)
             if committed is not None:
-                _swap_in(work / RESULTS, _store(committed))
+                _swap_in(work / RESULTS, store_folder(committed))
             shutil.rmtree(work, ignore_errors=True)
         for retired in sorted(store.glob(".*.old")):
             target = store / retired.name[1:].removesuffix(".old")

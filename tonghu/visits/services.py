@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,7 +24,7 @@ from tonghu.children.selectors import access_child
 from tonghu.divisions.selectors import division_table
 from tonghu.pipeline.compare import TRACKED
 from tonghu.pipeline.reclassify import reclassify_child
-from tonghu.pipeline.round import RESULT_FILES
+from tonghu.rounds.store import RoundStoreError, round_store_file
 from tonghu.services.lists import profile_in_force
 from tonghu.stats.models import Measure
 from tonghu.stats.services import figure_add
@@ -56,6 +55,8 @@ class VisitConflictError(Exception):
 class VisitOutcome:
     visit: Visit
     created: bool  # False: this submission was already saved (a retry or a double tap)
+    # Why the findings could not go through the rules (the round's results unusable), if so.
+    not_applied: str = ""
 
 
 def visit_initial(*, child: Child) -> dict[str, Any]:
@@ -148,8 +149,12 @@ def _record(
         measure=Measure.VISIT_HOME if kind == Visit.Kind.HOME else Measure.VISIT_CONTACT,
         on=visited_on,
     )
+    not_applied = ""
     if resolution != Visit.Resolution.KEEP:
-        visit.file_changes = _apply_findings(child=child, visit=visit)
+        try:
+            visit.file_changes = _apply_findings(child=child, visit=visit)
+        except RoundStoreError as error:  # raised before the file is touched: the visit stays
+            not_applied = str(error)
         if visit.file_changes:
             visit.save(update_fields=["file_changes"])
     audit_record(
@@ -161,18 +166,19 @@ def _record(
         detail=f"记录{visit.get_kind_display()}" + ("，更新档案" if visit.file_changes else ""),
     )
     alerts_from_visit(visit=visit, child=child, actor=user)
-    return VisitOutcome(visit=visit, created=True)
+    return VisitOutcome(visit=visit, created=True, not_applied=not_applied)
 
 
 def _apply_findings(*, child: Child, visit: Visit) -> list[str]:
     """Classify the child again with this visit as its latest visit record; save and
     record each category that changed. Returns the changed fields."""
+    round_records = _round_records(child)  # first: RoundStoreError before anything changes
     profile = profile_in_force(county_code=child.residence_division_id[:6], day=visit.visited_on)
     with tempfile.TemporaryDirectory(prefix="tonghu-visit-") as work:
         files, _ = write_visit_feeds([visit], Path(work))
         result = reclassify_child(
             child_id=child.child_id,
-            round_records=_round_records(child),
+            round_records=round_records,
             new_feeds=files,
             divisions=division_table(county=child.residence_division_id[:6]),
             profile=profile,
@@ -209,7 +215,8 @@ def _apply_findings(*, child: Child, visit: Visit) -> list[str]:
 
 
 def _round_records(child: Child) -> Path | None:
-    if child.last_round_id is None:
+    """The records of the child's last round (None: no round has seen the child), never
+    another database's: RoundStoreError if that round's stored results are not its own."""
+    if child.last_round is None:
         return None
-    path = Path(settings.ROUND_STORE_DIR) / str(child.last_round_id) / RESULT_FILES["records"]
-    return path if path.is_file() else None
+    return round_store_file(child.last_round, "records")

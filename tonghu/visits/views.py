@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -99,6 +100,12 @@ def visit_new(request: HttpRequest, child_id: str) -> HttpResponse:
     except ValidationError as error:
         form.add_error(None, error)
         return _form_page(request, child=child, form=form, status=400)
+    if outcome.not_applied:
+        messages.warning(
+            request,
+            f"走访记录已保存，但档案未按本次走访重新认定：{outcome.not_applied}"
+            "下一轮监测摸排将读取本次走访。",
+        )
     target = reverse("visits:child", args=[child.child_id]) + f"?saved={outcome.visit.token}"
     return redirect(target)
 
