@@ -404,15 +404,19 @@ def link(
     else:
         raise ValueError(f"unknown linkage engine: {engine}")
     _decide(con, match_threshold, review_threshold, decisions)
-    # Records without a valid ID are grouped among themselves first (connected components)...
+    # Records without a valid ID are grouped among themselves first (connected components,
+    # satellites apart: see _TIERS)...
+    run(con, _TIERS)
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE link_edges_without_id AS
             SELECT e.* FROM link_edges AS e
             JOIN link_input AS l ON l.record_id = e.record_id_l AND l.id_number IS NULL
             JOIN link_input AS r ON r.record_id = e.record_id_r AND r.id_number IS NULL
+            JOIN link_tiers AS tl ON tl.record_id = e.record_id_l
+            JOIN link_tiers AS tr ON tr.record_id = e.record_id_r
             WHERE e.match_probability >= {match_threshold}
-                AND l.is_placeholder = r.is_placeholder""",
+                AND tl.tier = tr.tier AND tl.tier <> 1""",
     )
     edges = linker.table_management.register_table_predict(db_api.register("link_edges_without_id"))
     components = linker.clustering.cluster_pairwise_predictions_at_threshold(
@@ -426,9 +430,11 @@ def link(
             components=components.physical_name,
             match=match_threshold,
             review=review_threshold,
-            queued=queued,
         ),
     )
+    for tier in (1, 2):  # sparse records, then newborn placeholders
+        run(con, _SATELLITES.format(tier=tier, match=match_threshold, review=review_threshold))
+    run(con, _ANCHOR_TAIL.format(match=match_threshold, queued=queued))
     ((pairs,),) = con.execute("SELECT count(*) FROM link_scored").fetchall()
     return LinkResult(
         clusters="link_clusters",
@@ -594,6 +600,20 @@ WHERE e.match_probability < {match}
 # born that day and would chain twins into one. A placeholder group joins the one child it
 # is most strongly linked to; between twins it cannot tell, so it joins neither and the
 # question is put to people.
+_TIERS = """
+-- Records without an ID that would chain children together are satellites, never grouped
+-- with named records: a newborn placeholder (tier 2) names a mother, not a child, and so
+-- links to each of her children born that day; a record with no family details (tier 1:
+-- an insurance row of name and birth date) links to every namesake born that day.
+CREATE OR REPLACE TEMP TABLE link_tiers AS
+SELECT record_id,
+    CASE WHEN id_number IS NOT NULL THEN 0
+         WHEN is_placeholder THEN 2
+         WHEN len(guardian_pinyins) + len(guardian_ids) + len(phones) = 0 THEN 1
+         ELSE 0 END AS tier
+FROM link_input;
+"""
+
 _ANCHOR = """
 -- Two ID numbers are one child only where staff said so (an edge of 1.0 between different
 -- IDs comes from a decision: the rules cap such pairs); the smaller ID names the child.
@@ -612,8 +632,9 @@ SELECT i.record_id,
     CASE WHEN i.id_number IS NOT NULL THEN 'id:' || coalesce(a.canonical, i.id_number)
          ELSE 'group:' || c.cluster_id END AS group_id,
     i.id_number IS NOT NULL AS anchored,
-    i.id_number IS NULL AND i.is_placeholder AS placeholder
+    t.tier
 FROM link_input AS i
+JOIN link_tiers AS t ON t.record_id = i.record_id
 LEFT JOIN {components} AS c ON c.record_id = i.record_id
 LEFT JOIN link_id_alias AS a ON a.id_number = i.id_number;
 
@@ -649,7 +670,7 @@ JOIN link_groups AS a ON a.record_id = e.record_id_l
 JOIN link_groups AS b ON b.record_id = e.record_id_r
 CROSS JOIN LATERAL (SELECT CASE WHEN a.anchored THEN b ELSE a END AS free,
                            CASE WHEN a.anchored THEN a ELSE b END AS anchor)
-WHERE a.anchored <> b.anchored AND NOT free.placeholder AND e.match_probability >= {match}
+WHERE a.anchored <> b.anchored AND free.tier = 0 AND e.match_probability >= {match}
 GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE link_conflicts AS
@@ -722,12 +743,19 @@ SELECT g.record_id,
          ELSE g.group_id END AS cluster_id
 FROM link_groups AS g LEFT JOIN link_attach AS a ON a.free_group = g.group_id
 LEFT JOIN link_rivals AS r ON r.free_group = g.group_id
-WHERE NOT g.placeholder;
+WHERE g.tier < 2;
+"""
 
--- Step 2: placeholder groups join the child (with or without an ID) they are most strongly
--- linked to, unless another child is linked nearly as strongly (less than twice the odds:
--- twins, or two children of one mother in a record without sex).
-CREATE OR REPLACE TEMP TABLE link_placeholder_candidates AS
+_SATELLITES = """
+CREATE OR REPLACE TEMP TABLE link_targets AS
+SELECT DISTINCT n.cluster_id FROM link_named AS n JOIN link_groups AS g USING (record_id)
+WHERE g.tier < {tier};
+
+-- Step 2, for each tier of satellites (sparse records, then placeholders): a satellite group
+-- joins the child (with or without an ID) it is most strongly linked to, unless another
+-- child is linked nearly as strongly (less than twice the odds: twins, namesakes born that
+-- day, or two children of one mother in a record without sex).
+CREATE OR REPLACE TEMP TABLE link_tier{tier}_candidates AS
 SELECT g.group_id AS free_group, n.cluster_id AS anchor_group,
     max(e.match_probability) AS strength, max(e.match_weight) AS weight
 FROM (SELECT record_id_l AS one, record_id_r AS other, match_probability, match_weight
@@ -735,12 +763,13 @@ FROM (SELECT record_id_l AS one, record_id_r AS other, match_probability, match_
       UNION ALL
       SELECT record_id_r, record_id_l, match_probability, match_weight
       FROM link_edges WHERE match_probability >= {review}) AS e
-JOIN link_groups AS g ON g.placeholder AND g.record_id = e.one
-JOIN link_named AS n ON n.record_id = e.other
+JOIN link_groups AS g ON g.tier = {tier} AND g.record_id = e.one
+JOIN link_named AS n ON n.record_id = e.other AND n.cluster_id <> g.group_id
+    AND n.cluster_id IN (SELECT cluster_id FROM link_targets)
 GROUP BY ALL;
 
-CREATE OR REPLACE TEMP TABLE link_placeholder_links AS
-SELECT c.* FROM link_placeholder_candidates AS c
+CREATE OR REPLACE TEMP TABLE link_tier{tier}_links AS
+SELECT c.* FROM link_tier{tier}_candidates AS c
 WHERE c.strength = 1.0 OR NOT EXISTS (
     SELECT 1 FROM link_groups AS gf
     JOIN link_input AS f ON f.record_id = gf.record_id
@@ -748,11 +777,11 @@ WHERE c.strength = 1.0 OR NOT EXISTS (
     JOIN link_input AS a ON a.record_id = na.record_id
     WHERE gf.group_id = c.free_group AND link_conflict(f, a));
 
--- A placeholder joins its strongest child if linked above the match threshold and no other
+-- A satellite joins its strongest child if linked above the match threshold and no other
 -- child nearly as strongly; or, linked between the two thresholds, if that child is its
--- only candidate and it the child's only placeholder candidate (one newborn, one named
+-- only candidate and it the child's only candidate of its tier (one newborn, one named
 -- child born that day in the family's surname: each is the other's only explanation).
-CREATE OR REPLACE TEMP TABLE link_placeholder_attach AS
+CREATE OR REPLACE TEMP TABLE link_tier{tier}_attach AS
 SELECT *,
     strength = 1.0 OR (strength >= {match} AND (choices = 1 OR margin >= 1))
         OR (choices = 1 AND contenders = 1) AS attaches
@@ -763,17 +792,15 @@ FROM (
         coalesce(weight - lead(weight) OVER (PARTITION BY free_group
                                              ORDER BY weight DESC, anchor_group), 99) AS margin,
         row_number() OVER (PARTITION BY free_group ORDER BY weight DESC, anchor_group) AS rank
-    FROM link_placeholder_links)
+    FROM link_tier{tier}_links)
 WHERE rank = 1;
 
--- The questions: a named group that also links to another ID child, a placeholder group
--- that links to several children (asked of each). Each is put on the strongest scored
--- pair between the group and that child, with the pair's evidence.
--- Twin placeholders of one mother drawn to one child: the stronger joins it.
-CREATE OR REPLACE TEMP TABLE link_placeholder_rivals AS
+-- Satellites drawn to one child that conflict (twin placeholders of one mother, namesakes'
+-- sparse records): the stronger joins it, the others stay apart and are asked.
+CREATE OR REPLACE TEMP TABLE link_tier{tier}_rivals AS
 SELECT DISTINCT w.free_group, w.anchor_group
-FROM link_placeholder_attach AS w
-JOIN link_placeholder_attach AS s ON s.anchor_group = w.anchor_group AND s.attaches
+FROM link_tier{tier}_attach AS w
+JOIN link_tier{tier}_attach AS s ON s.anchor_group = w.anchor_group AND s.attaches
     AND (s.strength > w.strength OR (s.strength = w.strength AND s.free_group < w.free_group))
 JOIN link_groups AS gw ON gw.group_id = w.free_group
 JOIN link_groups AS gs ON gs.group_id = s.free_group
@@ -781,9 +808,20 @@ JOIN link_input AS a ON a.record_id = gw.record_id
 JOIN link_input AS b ON b.record_id = gs.record_id
 WHERE w.attaches AND w.strength < 1.0 AND link_groups_conflict(a, b);
 
-UPDATE link_placeholder_attach SET attaches = false
-WHERE free_group IN (SELECT free_group FROM link_placeholder_rivals);
+UPDATE link_tier{tier}_attach SET attaches = false
+WHERE free_group IN (SELECT free_group FROM link_tier{tier}_rivals);
 
+
+UPDATE link_named AS n SET cluster_id = a.anchor_group
+FROM link_groups AS g, link_tier{tier}_attach AS a
+WHERE g.record_id = n.record_id AND a.free_group = g.group_id AND a.attaches;
+"""
+
+_ANCHOR_TAIL = """
+
+-- The questions: a named group that also links to another ID child, a placeholder group
+-- that links to several children (asked of each). Each is put on the strongest scored
+-- pair between the group and that child, with the pair's evidence.
 CREATE OR REPLACE TEMP TABLE link_questions AS
 SELECT l.free_group, l.anchor_group FROM link_group_links AS l
 JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choices > 1
@@ -791,11 +829,14 @@ JOIN link_attach AS chosen ON chosen.free_group = l.free_group AND chosen.choice
 UNION ALL
 SELECT free_group, anchor_group FROM link_rivals
 UNION ALL
-SELECT free_group, anchor_group FROM link_placeholder_rivals
+SELECT free_group, anchor_group FROM link_tier1_rivals
 UNION ALL
-SELECT l.free_group, l.anchor_group FROM link_placeholder_links AS l
-JOIN link_placeholder_attach AS chosen ON chosen.free_group = l.free_group
-    AND chosen.choices > 1 AND NOT chosen.attaches;
+SELECT free_group, anchor_group FROM link_tier2_rivals
+UNION ALL
+SELECT l.free_group, l.anchor_group
+FROM (SELECT * FROM link_tier1_links UNION ALL SELECT * FROM link_tier2_links) AS l
+JOIN (SELECT * FROM link_tier1_attach UNION ALL SELECT * FROM link_tier2_attach) AS chosen
+    ON chosen.free_group = l.free_group AND chosen.choices > 1 AND NOT chosen.attaches;
 
 CREATE OR REPLACE TEMP TABLE link_ambiguous AS
 SELECT e.record_id_l, e.record_id_r, e.match_probability,
@@ -826,8 +867,8 @@ CREATE OR REPLACE TEMP TABLE link_clusters AS
 SELECT record_id, cluster_id FROM link_named
 UNION ALL
 SELECT g.record_id, CASE WHEN a.attaches THEN a.anchor_group ELSE g.group_id END
-FROM link_groups AS g LEFT JOIN link_placeholder_attach AS a ON a.free_group = g.group_id
-WHERE g.placeholder;
+FROM link_groups AS g LEFT JOIN link_tier2_attach AS a ON a.free_group = g.group_id
+WHERE g.tier = 2;
 
 -- An uncertain pair is no longer a question once stronger evidence placed its records: in
 -- one child, or a record without an ID joined to another child above the match threshold
@@ -838,7 +879,8 @@ JOIN link_attach AS a ON a.free_group = g.group_id AND a.strength >= {match}
 WHERE g.group_id NOT IN (SELECT free_group FROM link_rivals)
 UNION ALL
 SELECT g.record_id FROM link_groups AS g
-JOIN link_placeholder_attach AS a ON a.free_group = g.group_id AND a.attaches;
+JOIN (SELECT * FROM link_tier1_attach UNION ALL SELECT * FROM link_tier2_attach) AS a
+    ON a.free_group = g.group_id AND a.attaches;
 
 UPDATE link_review AS r SET reason = 'settled', queued = false
 FROM link_clusters AS a, link_clusters AS b
@@ -885,11 +927,6 @@ def _decide(
             evidence=evidence_sql(),
             decisions=ident(decisions),
             birth_exact=_gamma("birth_date", "相同"),
-            names_alike=_sql_list(
-                [
-                    str(_gamma("name", level))
-                    for level in ("读音相近", "只有一个字不同", "姓相同、名读音相近")
-                ]
-            ).replace("'", ""),
+            names_alike="(" + ", ".join(str(_gamma("name", level)) for level in _ALIKE) + ")",
         ),
     )
