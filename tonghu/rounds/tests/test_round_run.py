@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -21,11 +22,11 @@ from tonghu.children.services import child_correct
 from tonghu.conftest import make_user
 from tonghu.divisions.services import divisions_load
 from tonghu.feeds.departments import SOURCE_DEPARTMENTS
-from tonghu.linkage.models import LinkDecision, ReviewPair
-from tonghu.linkage.services import pair_decide
+from tonghu.linkage.models import LinkDecision
 from tonghu.rounds import services as round_services
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.rounds.selectors import round_comparison
+from tonghu.rounds.store import open_round_store
 
 AS_OF = dt.date(2025, 6, 30)
 LATER = dt.date(2025, 12, 31)
@@ -266,11 +267,13 @@ def test_staff_decisions_are_obeyed_when_the_round_is_run_again(
         (r["source"], r["record_key"]): r["child_id"]
         for r in _rows(tmp_path / "first" / "links.csv")
     }
-    # Two records the round put in different children are one child...
-    pair = ReviewPair.objects.first()
-    assert pair is not None
-    assert pair.child_id_l != pair.child_id_r
-    pair_decide(user=staff, pair_id=pair.pk, same=True)
+    # Two records the round put in different children (a pair the rules decided, kept as
+    # evidence in the round's store, not queued) are one child...
+    round_ = Round.objects.get(as_of=AS_OF)
+    stored = pq.read_table(open_round_store(round_) / "review.parquet").to_pylist()
+    pair = next(row for row in stored if row["child_id_l"] != row["child_id_r"])
+    assert not pair["queued"]
+    _decide_directly(staff, pair["record_id_l"], pair["record_id_r"], same=True)
     # ...and a child of two records without ID numbers is two children (a wrong merge).
     without_id = _records_of_a_child_without_ids(links)
     left, right = sorted(without_id)
@@ -281,7 +284,7 @@ def test_staff_decisions_are_obeyed_when_the_round_is_run_again(
         for r in _rows(tmp_path / "second" / "links.csv")
     }
     joined_l, joined_r = (
-        record_id.split("|", 1) for record_id in (pair.record_id_l, pair.record_id_r)
+        record_id.split("|", 1) for record_id in (pair["record_id_l"], pair["record_id_r"])
     )
     assert again[joined_l[0], joined_l[1]] == again[joined_r[0], joined_r[1]]
     assert again[left] != again[right]
