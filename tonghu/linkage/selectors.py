@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from tonghu.accounts.roles import Capability
 from tonghu.accounts.scope import access, scoped
@@ -47,3 +48,28 @@ def decision_for(*, pair: ReviewPair) -> LinkDecision | None:
     return LinkDecision.objects.filter(
         county=pair.round.county, record_id_l=pair.record_id_l, record_id_r=pair.record_id_r
     ).first()
+
+
+@dataclass(frozen=True)
+class ReviewProgress:
+    queued: int  # pairs the round put to people
+    decided: int  # ... on which staff have decided
+
+    @property
+    def remaining(self) -> int:
+        return self.queued - self.decided
+
+
+def review_progress(*, round_: Round) -> ReviewProgress:
+    """How much of a round's review queue (人工核实) is done, in one query."""
+    decided = LinkDecision.objects.filter(
+        county_id=OuterRef("round__county_id"),
+        record_id_l=OuterRef("record_id_l"),
+        record_id_r=OuterRef("record_id_r"),
+    )
+    counts = (
+        ReviewPair.objects.filter(round=round_)
+        .annotate(is_decided=Exists(decided))
+        .aggregate(queued=Count("id"), decided=Count("id", filter=Q(is_decided=True)))
+    )
+    return ReviewProgress(queued=counts["queued"], decided=counts["decided"])

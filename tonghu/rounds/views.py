@@ -11,6 +11,7 @@ from tonghu.accounts.scope import require
 from tonghu.accounts.utils import acting_user
 from tonghu.feeds.forms import UploadForm
 from tonghu.feeds.selectors import imports_for
+from tonghu.linkage.selectors import review_progress
 from tonghu.rounds.forms import RoundForm
 from tonghu.rounds.models import RoundStatus
 from tonghu.rounds.selectors import access_round, round_comparison, rounds_for
@@ -49,5 +50,9 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
         "imports": imports_for(user=user).filter(round=round_),
         "form": UploadForm(user=user),
         "comparison": round_comparison(round_=round_) if round_.status == RoundStatus.DONE else [],
+        # The review queue's progress, for the roles that decide on it.
+        "review": review_progress(round_=round_)
+        if round_.status == RoundStatus.DONE and user.can(Capability.MANAGE_ROUNDS)
+        else None,
     }
     return render(request, "rounds/detail.html", context)

@@ -22,7 +22,8 @@ from tonghu.children.services import child_correct
 from tonghu.conftest import make_user
 from tonghu.divisions.services import divisions_load
 from tonghu.feeds.departments import SOURCE_DEPARTMENTS
-from tonghu.linkage.models import LinkDecision
+from tonghu.linkage.models import LinkDecision, ReviewPair
+from tonghu.linkage.services import pair_decide
 from tonghu.rounds import services as round_services
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.rounds.selectors import round_comparison
@@ -331,3 +332,38 @@ def test_a_corrected_stage_keeps_its_services_over_a_later_round(
     assert child.is_migrant
     assert "S04" in child.services
     assert "S03" not in child.services
+
+
+def test_the_round_page_shows_how_much_review_remains(ready: Path, tmp_path: Path) -> None:
+    _run(ready / "feeds", AS_OF, tmp_path / "out")
+    round_ = Round.objects.get(as_of=AS_OF)
+    staff = make_user("county", Role.COUNTY_STAFF, "410402000000")
+    client = Client()
+    client.force_login(staff)
+
+    def page() -> str:
+        return client.get(reverse("rounds:detail", args=[round_.pk])).content.decode()
+
+    decided_by_rules = round_.summary["rule_decided_pairs"]
+    assert decided_by_rules > 0
+    assert f"另有 {decided_by_rules} 对记录由规则判定为不同儿童" in page()
+    assert "本轮没有需要人工核实的记录对" in page()
+    # An open question: one of the stored pairs put to people.
+    stored = pq.read_table(open_round_store(round_) / "review.parquet").to_pylist()
+    row = next(row for row in stored if row["child_id_l"] != row["child_id_r"])
+    fields = ("record_id_l", "record_id_r", "child_id_l", "child_id_r", "match_probability")
+    pair = ReviewPair.objects.create(
+        round=round_, reason="uncertain", evidence=row["evidence"], **{f: row[f] for f in fields}
+    )
+    assert "还有 <strong>1</strong> 对记录待核实" in page()
+    assert reverse("linkage:queue") in page()
+    pair_decide(user=staff, pair_id=pair.pk, same=False)
+    assert "本轮 1 对记录均已核实" in page()
+    # A role that does not decide sees the results, not the queue.
+    officer = Client()
+    officer.force_login(
+        make_user("officer", Role.DEPARTMENT_OFFICER, "410402000000", department="education")
+    )
+    seen = officer.get(reverse("rounds:detail", args=[round_.pk]))
+    assert seen.status_code == 200
+    assert "review-progress" not in seen.content.decode()
