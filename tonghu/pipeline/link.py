@@ -9,11 +9,15 @@ placeholders (王芳之子) are matched to the child whose mother is 王芳, and
 day's slip or a swapped day and month. Parameters are trained by EM on the round's own
 records; the trained model is returned as JSON so that it is kept with the round.
 
-Children are anchored on valid ID numbers: records without one are grouped among
+Children are anchored on valid ID numbers: named records without one are grouped among
 themselves (connected components of pairs at or above ``match_threshold``) and each group
 joins the ID child it is most strongly linked to, so that no chain of links ever joins two
-IDs. Pairs between ``review_threshold`` and ``match_threshold``, pairs the hard rules keep
-apart and ambiguous choices are listed for review (人工核实).
+IDs. Records that would chain children together (newborn placeholders, records with no
+family details) are satellites: each joins the one child it is most strongly linked to, or
+none when two are linked about as strongly. Every pair the model scored above
+``review_threshold`` is listed with its reason; only the questions the evidence leaves open
+(``QUEUED_REASONS``) are queued for people (人工核实), the pairs the hard rules decide are
+kept as evidence.
 """
 
 from __future__ import annotations
