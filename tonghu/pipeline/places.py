@@ -104,6 +104,11 @@ UNION ALL
 SELECT code, county6, 'town', parent_code, short, length(short), true FROM short_towns
 """
 
+# Addresses longer than this are not read for places (left unresolved and warned): a real
+# address is under a hundred characters, and reading looks at every position of the text, so
+# a hostile cell of a million characters would cost memory in proportion to its length.
+LONGEST_ADDRESS = 200
+
 _ADDRESSES = """
 CREATE OR REPLACE TEMP TABLE place_addresses AS
 SELECT row_number() OVER () AS aid, address FROM (
@@ -111,7 +116,7 @@ SELECT row_number() OVER () AS aid, address FROM (
         SELECT hukou_address AS address FROM feed_rows WHERE hukou_code IS NULL
         UNION ALL
         SELECT residence_address FROM feed_rows WHERE residence_code IS NULL
-    ) WHERE length(address) >= 2
+    ) WHERE length(address) BETWEEN 2 AND $longest
 )
 """
 
@@ -330,6 +335,7 @@ def _fill(sql: str) -> str:
         .replace("$province", quote(_PROVINCE_SUFFIX))
         .replace("$town", quote(_TOWN_SUFFIX))
         .replace("$suffixes", quote(_TOWN_SUFFIXES))
+        .replace("$longest", str(LONGEST_ADDRESS))
     )
 
 
