@@ -62,13 +62,19 @@ def key_dir() -> Path:
 
 
 def key_ring() -> KeyRing:
-    """The current keys, re-read at most once a second when the key file changes."""
+    """The current keys, re-read at most once a second when the key file changes.
+
+    Called once per value sealed (a round's load seals a million): the cached ring is
+    returned without building a path or taking the lock."""
     from_env = os.environ.get("TONGHU_FIELD_KEYS", "").strip()
     if from_env:
         return _env_ring(from_env)
-    path = key_dir() / FIELD_KEYS_FILE
-    cache_key = str(path)
+    path = _key_file(str(settings.KEY_DIR), FIELD_KEYS_FILE)
+    cache_key = str(path)  # pathlib keeps a path's text once made
     now = time.monotonic()
+    cached = _cache.get(cache_key)
+    if cached and now - cached[0] < RELOAD_SECONDS:
+        return cached[2]
     with _lock:
         cached = _cache.get(cache_key)
         if cached and now - cached[0] < RELOAD_SECONDS:
@@ -82,6 +88,11 @@ def key_ring() -> KeyRing:
         ring = _ring(_read_keys(path))
         _cache[cache_key] = (now, mtime, ring)
         return ring
+
+
+@lru_cache(maxsize=16)
+def _key_file(folder: str, name: str) -> Path:
+    return Path(folder) / name
 
 
 @lru_cache(maxsize=4)
@@ -177,15 +188,28 @@ def unseal_bytes(data: bytes) -> bytes:
         raise SealError("无法解密文件：字段加密密钥不匹配或缺失。") from None
 
 
+_index_cache: dict[str, tuple[int, bytes]] = {}  # key file -> (its mtime in ns, the key)
+
+
 def index_key() -> bytes:
+    """The blind index's key; the key file is read again only when it changes (a round's
+    load computes a hundred thousand digests)."""
     from_env = os.environ.get("TONGHU_INDEX_KEY", "").strip()
     if from_env:
         return from_env.encode()
-    path = key_dir() / INDEX_KEY_FILE
+    path = _key_file(str(settings.KEY_DIR), INDEX_KEY_FILE)
     with _lock:
-        if not path.exists():
+        try:
+            changed = path.stat().st_mtime_ns
+        except FileNotFoundError:
             _write_key_file(path, [base64.urlsafe_b64encode(secrets.token_bytes(32))])
-        return _read_keys(path)[0]
+            changed = path.stat().st_mtime_ns
+        cached = _index_cache.get(str(path))
+        if cached is not None and cached[0] == changed:
+            return cached[1]
+        key = _read_keys(path)[0]
+        _index_cache[str(path)] = (changed, key)
+        return key
 
 
 def blind_index(value: str) -> str:
@@ -194,7 +218,7 @@ def blind_index(value: str) -> str:
     normal = value.strip().replace(" ", "").upper().translate(_FULL_WIDTH)
     if not normal:
         return ""
-    return hmac.new(index_key(), normal.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(index_key(), normal.encode(), "sha256").hex()[:32]
 
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘ", "0123456789X")
