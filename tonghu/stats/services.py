@@ -8,13 +8,14 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncMonth
 
 from tonghu.accounts.scope import within
 from tonghu.children.models import Child
 from tonghu.guardianship.selectors import latest_grades
+from tonghu.rounds.bulk import insert_rows
 from tonghu.rounds.models import Round, RoundStatus
 from tonghu.services.models import Referral
 from tonghu.stats.models import DailyFigure, LiveFigure, Measure, RoundFigure
@@ -50,31 +51,23 @@ def figure_add(
 def round_figures_load(*, round_: Round, path: Path) -> int:
     """Replace the round's figures with those its batch step wrote (figures.parquet).
 
-    Plain parameterised INSERTs: building a model instance per row would cost ten times the
-    database's own work for the hundred thousand rows of a large county.
+    Rows, not model instances (tonghu.rounds.bulk: COPY on PostgreSQL): building an instance
+    per row would cost ten times the database's own work for the hundred thousand rows of a
+    large county.
     """
     RoundFigure.objects.filter(round=round_).delete()
     if not path.exists():  # a result folder from before the step existed: nothing to load
         return 0
-    quote = connection.ops.quote_name
-    columns = ("round_id", "level", "division_code", "group", "dimension", "category", "n")
-    insert = (
-        f"INSERT INTO {quote(RoundFigure._meta.db_table)} "  # noqa: S608 (names are constants)
-        f"({', '.join(quote(column) for column in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
     loaded = 0
+    fields = ("level", "division_code", "group", "dimension", "category", "n")
+    columns = ["level", "division_code", "grp", "dimension", "category", "n"]
     # One transaction (a savepoint inside a round's load): outside one, SQLite would commit
     # every row on its own.
-    with transaction.atomic(), connection.cursor() as cursor:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
-            rows = [
-                (round_.pk, row["level"], row["division_code"], row["grp"], row["dimension"],
-                 row["category"], row["n"])
-                for row in batch.to_pylist()
-            ]  # fmt: skip
-            cursor.executemany(insert, rows)
-            loaded += len(rows)
+    with transaction.atomic():
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            values = batch.to_pydict()
+            rows = zip(*(values[column] for column in columns), strict=True)
+            loaded += insert_rows(RoundFigure, fields, rows, constants={"round_id": round_.pk})
     return loaded
 
 
